@@ -1,0 +1,9 @@
+"""Registration of every CLI command. Each command lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Add every command of the tool to `group`."""
