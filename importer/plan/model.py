@@ -20,8 +20,8 @@ from importer.events import (
 )
 
 WRITE_SCHEMA: dict[str, pl.DataType] = {
-    # sha1 of item_key, unit_key and watched_at: the same viewing gets the
-    # same key on every run, so the journal can recognise it.
+    # "<unit_key>@<watched_at ISO>": the same viewing gets the same key on
+    # every run, so the journal can recognise it.
     "write_key": pl.String(),
     # The item (movie or show) and the unit (the movie, or one episode) the
     # 48-hour rule and the session cap apply to.
@@ -89,8 +89,17 @@ class PlanOptions:
 
 @dataclass
 class Plan:
-    """The planner's result: writes, skipped rows and summary counts."""
+    """The planner's result: writes, skipped rows, notes and summary counts.
+
+    Every source watch row is in exactly one of `writes` and `skipped`,
+    except that a write with date_note "unknown_date_for_rewatch" is added
+    by the planner (it shares the source row of the rewatch it precedes).
+    `notes` lists facts about rows that do not change their bucket: plays
+    counted without dates, viewings shortly before release, rewatch marks
+    without an earlier viewing. It has the skip columns.
+    """
 
     writes: pl.DataFrame = field(default_factory=empty_writes)
     skipped: pl.DataFrame = field(default_factory=empty_skips)
+    notes: pl.DataFrame = field(default_factory=empty_skips)
     summary: dict[str, Any] = field(default_factory=dict)
