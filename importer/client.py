@@ -262,14 +262,7 @@ class SimklClient:
 
     def account_tier(self) -> str:
         """Return the account tier: "free", "pro" or "vip"."""
-        account = self.settings().get("account") or {}
-        tier = str(account.get("type") or "").lower()
-        if tier not in ACCOUNT_TIERS:
-            # Rewatch writes are silent no-ops on free accounts, so an unknown
-            # tier is treated as free: canonical history only.
-            logger.warning("unknown Simkl account type %r, treating it as free", tier)
-            return "free"
-        return tier
+        return tier_from_settings(self.settings())
 
     def add_history(self, payload: Mapping[str, Any], allow_rewatch: bool) -> Any:
         """POST a /sync/history body and return Simkl's response."""
@@ -470,6 +463,18 @@ class SimklClient:
         if self._token:
             text = text.replace(self._token, "<token>")
         return text
+
+
+def tier_from_settings(settings: Mapping[str, Any]) -> str:
+    """Return "free", "pro" or "vip" from a /users/settings response."""
+    account = settings.get("account") or {}
+    tier = str(account.get("type") or "").lower()
+    if tier not in ACCOUNT_TIERS:
+        # Rewatch writes are silent no-ops on free accounts, so an unknown
+        # tier is treated as free: canonical history only.
+        logger.warning("unknown Simkl account type %r, treating it as free", tier)
+        return "free"
+    return tier
 
 
 def _api_error(

@@ -7,3 +7,6 @@ import click
 
 def register(group: click.Group) -> None:
     """Add every command of the tool to `group`."""
+    from importer.commands import auth
+
+    auth.register(group)
