@@ -10,3 +10,6 @@ def register(group: click.Group) -> None:
     from importer.commands import auth
 
     auth.register(group)
+    from importer.commands.plan import plan
+
+    group.add_command(plan)

@@ -1,0 +1,60 @@
+"""`simkl-import plan`: the dry run. Reads, validates and plans; writes nothing."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from importer.commands.planning import (
+    plan_options,
+    plan_options_from,
+    read_options_from,
+    recorded_options,
+    stage_progress,
+    with_params,
+)
+from importer.pipeline import load_events, plan_prepared
+from importer.report import dump_json, plan_document, render_summary
+
+
+@click.command()
+@plan_options
+@click.option(
+    "--json",
+    "json_path",
+    metavar="PATH|-",
+    help="Also write the machine-readable plan to PATH, or to stdout with '-'.",
+)
+@with_params
+def plan(params: dict[str, Any]) -> None:
+    """Show what an import of EXPORT... would write to Simkl, without writing.
+
+    EXPORT is a file, a ZIP or a folder: Letterboxd, Trakt, or a CSV/JSON
+    export described by a mapping in mappings/.
+    """
+    read_options = read_options_from(params)
+    options = plan_options_from(params)
+    with stage_progress(params["quiet"]) as on_stage:
+        prepared = load_events(
+            params["exports"],
+            format=params["format_"],
+            mapping=params["mapping"],
+            read_options=read_options,
+            on_stage=on_stage,
+        )
+        result = plan_prepared(prepared, options=options, on_stage=on_stage)
+
+    json_path = params["json_path"]
+    summary = render_summary(prepared, result)
+    document = plan_document(prepared, result, recorded_options(read_options, options))
+    if json_path == "-":
+        click.echo(summary, err=True)
+        dump_json(document, sys.stdout)
+        return
+    click.echo(summary)
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as stream:
+            dump_json(document, stream)
+        click.echo(f"Plan written to {json_path}", err=True)
