@@ -13,3 +13,6 @@ def register(group: click.Group) -> None:
     from importer.commands.plan import plan
 
     group.add_command(plan)
+    from importer.commands import verify
+
+    verify.register(group)

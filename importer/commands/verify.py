@@ -1,0 +1,60 @@
+"""`simkl-import verify`: read the account back and compare it with the plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from importer.commands.common import api_options, make_client
+from importer.commands.planning import (
+    plan_options,
+    plan_options_from,
+    read_options_from,
+    stage_progress,
+    with_params,
+)
+from importer.pipeline import load_events, plan_prepared
+from importer.remote import read_account
+from importer.verify import compare, render
+
+
+@click.command()
+@plan_options
+@api_options
+@with_params
+def verify(params: dict[str, Any]) -> None:
+    """Check that every viewing in EXPORT... is on Simkl exactly once.
+
+    The exports are planned as for an empty account, with the same options
+    as `plan`, and each planned viewing is looked up in the account. Exits 1
+    when a viewing is missing or stored more than once within 48 hours.
+    """
+    read_options = read_options_from(params)
+    with stage_progress(params["quiet"], stages=4) as on_stage:
+        prepared = load_events(
+            params["exports"],
+            format=params["format_"],
+            mapping=params["mapping"],
+            read_options=read_options,
+            on_stage=on_stage,
+        )
+        with make_client(params["api_url"], params["client_id"]) as client:
+            # A free account keeps no rewatches, so only canonical viewings
+            # are expected there.
+            rewatches = client.account_tier() != "free"
+            options = plan_options_from(params, rewatches=rewatches)
+            intended = plan_prepared(prepared, options=options, on_stage=on_stage)
+            on_stage("read back")
+            remote = read_account(client)
+
+    result = compare(intended.writes, remote)
+    for line in render(result):
+        click.echo(line)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def register(group: click.Group) -> None:
+    """Add verify to `group`."""
+    group.add_command(verify)

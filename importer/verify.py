@@ -1,0 +1,132 @@
+"""Compare the viewings an import intends with what the account holds.
+
+An intended viewing is present when the account holds exactly one event of
+the same movie or episode less than 48 hours from it. Simkl merges events
+closer than that into one viewing, so a second stored event in that window
+is a duplicate and no stored event is a missing viewing. Events on the
+account that no intended viewing matches are not differences: an account
+may hold more than one export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+from importer.plan.keys import assign_item_keys, unit_key
+
+# Simkl's 48-hour rule: events of one movie or episode closer than this are
+# one viewing.
+SAME_VIEWING_WINDOW = timedelta(hours=48)
+
+DIFFERENCE_SCHEMA: dict[str, pl.DataType] = {
+    "problem": pl.String(),
+    "stored": pl.UInt32(),
+    "media_type": pl.String(),
+    "title": pl.String(),
+    "year": pl.Int32(),
+    "season": pl.Int32(),
+    "episode": pl.Int32(),
+    "watched_at": pl.Datetime("us", "UTC"),
+    "kind": pl.String(),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+}
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of a verify run: counts and one row per difference."""
+
+    checked: int
+    differences: pl.DataFrame
+
+    @property
+    def ok(self) -> bool:
+        """Whether every intended viewing is stored exactly once."""
+        return self.differences.height == 0
+
+
+def compare(intended: pl.DataFrame, remote: pl.DataFrame) -> VerifyResult:
+    """Check each intended viewing (WRITE_SCHEMA rows) against `remote`.
+
+    `remote` is the account in REMOTE_SCHEMA form. Items are matched by any
+    shared external id, or by title and year when a side has no ids, with
+    the planner's own rules.
+    """
+    if intended.height == 0:
+        return VerifyResult(0, pl.DataFrame(schema=DIFFERENCE_SCHEMA))
+    wanted = intended.drop("item_key", "unit_key", strict=False)
+    wanted, stored = assign_item_keys(wanted, remote)
+    wanted = wanted.with_columns(unit_key().alias("unit_key")).with_row_index("_row")
+    stored = stored.with_columns(unit_key().alias("unit_key")).filter(
+        pl.col("unit_key").is_not_null() & pl.col("watched_at").is_not_null()
+    )
+    counts = _count_stored_nearby(wanted, stored)
+    checked = wanted.join(counts, on="_row", how="left").with_columns(
+        pl.col("stored").fill_null(0)
+    )
+    differences = (
+        checked.filter(pl.col("stored") != 1)
+        .with_columns(
+            pl.when(pl.col("stored") == 0)
+            .then(pl.lit("missing"))
+            .otherwise(pl.lit("duplicate"))
+            .alias("problem")
+        )
+        .sort("source_file", "source_row", "watched_at", nulls_last=True)
+        .select([pl.col(name).cast(dtype) for name, dtype in DIFFERENCE_SCHEMA.items()])
+    )
+    return VerifyResult(intended.height, differences)
+
+
+def _count_stored_nearby(wanted: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """Count stored events of each wanted row's unit within the window."""
+    pairs = wanted.select("_row", "unit_key", "watched_at").join(
+        stored.select("unit_key", pl.col("watched_at").alias("_stored_at")),
+        on="unit_key",
+        how="inner",
+    )
+    gap = (pl.col("_stored_at") - pl.col("watched_at")).abs()
+    return (
+        pairs.filter(gap < SAME_VIEWING_WINDOW)
+        .group_by("_row")
+        .agg(pl.len().cast(pl.UInt32).alias("stored"))
+    )
+
+
+def describe(row: dict) -> str:
+    """Format one difference as a line a person can act on."""
+    title = row["title"] or "(untitled)"
+    if row["year"] is not None:
+        title += f" ({row['year']})"
+    if row["season"] is not None and row["episode"] is not None:
+        title += f" S{row['season']:02d}E{row['episode']:02d}"
+    when = row["watched_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    where = f"{row['source_file']}, row {row['source_row']}"
+    if row["problem"] == "missing":
+        return f"missing: {title} watched {when} ({row['kind']}), from {where}"
+    return (
+        f"duplicate: {title} watched {when} is stored {row['stored']} times "
+        f"within 48 hours, from {where}"
+    )
+
+
+def render(result: VerifyResult) -> list[str]:
+    """Return the report lines: one per difference, then a summary line."""
+    lines = [describe(row) for row in result.differences.iter_rows(named=True)]
+    if result.ok:
+        lines.append(
+            f"verified: all {result.checked} intended viewings are on Simkl "
+            "exactly once."
+        )
+        return lines
+    missing = result.differences.filter(pl.col("problem") == "missing").height
+    duplicated = result.differences.height - missing
+    lines.append(
+        f"{result.differences.height} of {result.checked} intended viewings differ: "
+        f"{missing} missing, {duplicated} stored more than once."
+    )
+    return lines
