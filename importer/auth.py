@@ -2,9 +2,9 @@
 
 The token file is `token.json` in the user's config directory (platformdirs,
 or the directory in SIMKL_IMPORT_CONFIG_DIR). It maps each API URL to its
-token, so an emulator token is never sent to the real API. The file is
-created with mode 0600 in a directory with mode 0700. The environment
-variable SIMKL_ACCESS_TOKEN, when set, overrides the file.
+token, so an emulator token is not sent to the real API. The file is created
+with mode 0600 in a directory with mode 0700. The environment variable
+SIMKL_ACCESS_TOKEN, when set, overrides the file for every API URL.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def delete_token(api_url: str) -> bool:
     try:
         tokens = _read_tokens(path)
     except InputError:
-        # A corrupt file holds no usable token, so logging out removes it.
+        # A corrupt file contains no usable token, so logging out removes it.
         path.unlink()
         return True
     removed = tokens.pop(_key(api_url), None) is not None

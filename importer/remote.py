@@ -1,4 +1,4 @@
-"""Read what a Simkl account holds into the remote frame (REMOTE_SCHEMA).
+"""Read what a Simkl account stores into the remote frame (REMOTE_SCHEMA).
 
 One GET /sync/all-items with `allow_rewatch=yes`, `extended=full` and
 `episode_watched_at=yes` returns every item of the account once as its

@@ -1,11 +1,11 @@
-"""Compare the viewings an import intends with what the account holds.
+"""Compare the viewings an import intends with what the account stores.
 
-An intended viewing is present when the account holds exactly one event of
+An intended viewing is present when the account stores exactly one event of
 the same movie or episode less than 48 hours from it. Simkl merges events
 closer than that into one viewing, so a second stored event in that window
 is a duplicate and no stored event is a missing viewing. Events on the
-account that no intended viewing matches are not differences: an account
-may hold more than one export.
+account that no intended viewing matches are not differences, because an
+account may contain more than one export.
 """
 
 from __future__ import annotations
