@@ -55,10 +55,15 @@ def remote_frame(body: Mapping[str, Any] | None) -> pl.DataFrame:
 
 
 def _rows(body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    for section, (media_type, object_key) in SECTIONS.items():
+    for section, (section_type, object_key) in SECTIONS.items():
         for entry in body.get(section) or []:
             if not isinstance(entry, dict):
                 continue
+            media_type = section_type
+            if entry.get("anime_type") == "movie":
+                # Simkl files anime films under anime; exports list them as
+                # movies, so they are read as movies to match by id.
+                media_type = "movie"
             base = _item_fields(entry, media_type, object_key)
             if media_type == "movie":
                 yield from _movie_rows(entry, base)
@@ -110,8 +115,6 @@ def _episode_rows(entry: dict[str, Any], base: dict) -> Iterator[dict[str, Any]]
     if base["is_rewatch"]:
         # A session without episodes still counts toward the 50-session cap
         # and may be the active one, so it stays visible as one row.
-        yield {**base, **_when(parse_instant(entry.get("last_watched_at")))}
-    elif entry.get("anime_type") == "movie" and entry.get("last_watched_at"):
         yield {**base, **_when(parse_instant(entry.get("last_watched_at")))}
 
 

@@ -188,3 +188,25 @@ def test_read_account_sends_full_read():
     assert params["allow_rewatch"] == "yes"
     assert params["extended"] == "full"
     assert params["episode_watched_at"] == "yes"
+
+
+def test_anime_film_read_as_movie():
+    body = {
+        "anime": [
+            {
+                "anime_type": "movie",
+                "last_watched_at": "2022-03-04T20:00:00Z",
+                "show": {
+                    "title": "Akira",
+                    "year": 1988,
+                    "ids": {"simkl": 7, "mal": "47"},
+                },
+                "seasons": [],
+            }
+        ]
+    }
+    frame = remote_frame(body)
+    assert frame["media_type"].to_list() == ["movie"]
+    assert frame["mal"].to_list() == [47]
+    assert frame["episode"].to_list() == [None]
+    assert frame["watched_at"].to_list() == [at("2022-03-04T20:00:00Z")]
