@@ -60,8 +60,9 @@ RequestHook = Callable[[str, str, int | None], None]
 class OutcomeUnknownError(ApiError):
     """A write whose result is unknown: it may or may not have been applied.
 
-    Raised for a 5xx response to a write POST, a timeout after the request
-    was sent and a connection dropped mid-request. Settle it by reading back.
+    Raised for a 5xx response to a write POST, a 2xx response whose body is
+    not JSON, a timeout after the request was sent and a connection dropped
+    mid-request. Settle it by reading back.
     """
 
 
@@ -413,11 +414,17 @@ class SimklClient:
             try:
                 return response.json()
             except ValueError:
-                raise _api_error(
-                    ApiError,
-                    f"{method} {path} returned invalid JSON (HTTP {status}).",
-                    status=status,
-                ) from None
+                message = f"{method} {path} returned invalid JSON (HTTP {status})"
+                if method == "POST" and not read_only:
+                    # The server accepted the write but its result is unreadable.
+                    raise _api_error(
+                        OutcomeUnknownError,
+                        message + "; the write may have been applied.",
+                        status=status,
+                        retryable=True,
+                        outcome_unknown=True,
+                    ) from None
+                raise _api_error(ApiError, message + ".", status=status) from None
         raise self._status_error(method, path, response, read_only)
 
     def _status_error(

@@ -309,3 +309,23 @@ def test_post_pacing_uses_post_rate():
     # The fake sleep does not advance the clock, so the waits add up.
     assert len(sleeps) == 2
     assert sleeps[0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_post_unreadable_body_is_outcome_unknown():
+    handler, calls = scripted(httpx.Response(201, content=b"<html>oops"))
+    client, _ = make_client(handler)
+    with pytest.raises(OutcomeUnknownError) as info:
+        client.add_history({"movies": []}, allow_rewatch=False)
+    assert info.value.outcome_unknown is True
+    assert info.value.status == 201
+    assert len(calls) == 1
+
+
+def test_get_unreadable_body_is_api_error():
+    handler, calls = scripted(httpx.Response(200, content=b"<html>oops"))
+    client, _ = make_client(handler)
+    with pytest.raises(ApiError) as info:
+        client.get("/sync/activities")
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert "invalid JSON" in str(info.value)
+    assert len(calls) == 1
