@@ -16,3 +16,6 @@ def register(group: click.Group) -> None:
     from importer.commands import verify
 
     verify.register(group)
+    from importer.commands.apply import apply
+
+    group.add_command(apply)

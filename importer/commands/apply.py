@@ -1,0 +1,274 @@
+"""`simkl-import apply`: post the plan to Simkl, journaled and resumable."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from importer.apply import (
+    ApplyOptions,
+    ApplyResult,
+    Progress,
+    account_identity,
+    apply_import,
+)
+from importer.batch import DEFAULT_BATCH_SIZE
+from importer.client import tier_from_settings
+from importer.commands.common import api_options, make_client
+from importer.commands.planning import (
+    plan_options,
+    plan_options_from,
+    read_options_from,
+    stage_progress,
+    with_params,
+)
+from importer.journal import CAPPED, NOT_FOUND, REJECTED, Journal, default_journal_path
+from importer.pipeline import load_events
+
+FAILURE_LABELS = {
+    NOT_FOUND: "Not found on Simkl",
+    REJECTED: "Rejected by Simkl",
+    CAPPED: "Capped (past 50 rewatch sessions)",
+}
+
+
+@click.command()
+@plan_options
+@api_options
+@click.option(
+    "--journal",
+    "journal_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite journal of this import (default: one per account in the "
+    "user state directory).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Maximum viewings per POST /sync/history request.",
+)
+@click.option(
+    "--max-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Maximum POST requests per second (Simkl allows 1 per token).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many POST requests; run the same command to continue.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    metavar="PATH|-",
+    help="Also write the machine-readable result to PATH, or to stdout with '-'.",
+)
+@click.option("--yes", is_flag=True, help="Post without asking for confirmation.")
+@with_params
+def apply(params: dict[str, Any]) -> None:
+    """Import EXPORT... into the signed-in Simkl account.
+
+    Reads the account, plans against it and posts only what is missing,
+    recording every write in a journal. Running it again resumes an
+    interrupted import; a finished one sends nothing.
+    """
+    read_options = read_options_from(params)
+    with stage_progress(params["quiet"], stages=2) as on_stage:
+        prepared = load_events(
+            params["exports"],
+            format=params["format_"],
+            mapping=params["mapping"],
+            read_options=read_options,
+            on_stage=on_stage,
+        )
+
+    client = make_client(
+        params["api_url"], params["client_id"], max_post_rate=params["max_rate"]
+    )
+    with client:
+        settings = client.settings()
+        tier = tier_from_settings(settings)
+        account = account_identity(client, settings)
+        _confirm(params, account, client.api_url)
+        path = params["journal_path"] or default_journal_path(account)
+        with Journal.open(path, account) as journal, _progress_bar(params) as show:
+            with _stop_on_interrupt() as should_stop:
+                result = apply_import(
+                    prepared,
+                    client,
+                    journal,
+                    plan_options=plan_options_from(params),
+                    options=ApplyOptions(
+                        batch_size=params["batch_size"], limit=params["limit"]
+                    ),
+                    tier=tier,
+                    on_progress=show,
+                    should_stop=should_stop,
+                )
+    _output(params, result, path)
+    if result.stopped == "interrupted":
+        sys.exit(130)
+
+
+def _confirm(params: dict[str, Any], account: str, api_url: str) -> None:
+    if params["yes"]:
+        return
+    if not sys.stdin.isatty():
+        raise click.UsageError("pass --yes to post without a terminal to confirm on")
+    click.confirm(
+        f"Import into Simkl account {account} at {api_url}?", abort=True, err=True
+    )
+
+
+@contextmanager
+def _progress_bar(params: dict[str, Any]) -> Iterator[Callable[[Progress], None]]:
+    """Yield a progress callback drawing requests done/left on stderr."""
+    bar = tqdm(
+        total=0,
+        unit="request",
+        file=sys.stderr,
+        disable=params["quiet"] or not sys.stderr.isatty(),
+        leave=False,
+    )
+
+    def show(progress: Progress) -> None:
+        bar.total = progress.total
+        bar.n = progress.done
+        bar.refresh()
+
+    try:
+        yield show
+    finally:
+        bar.close()
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[Callable[[], bool]]:
+    """Yield a stop check: the first Ctrl-C stops between requests.
+
+    A second Ctrl-C interrupts at once; the journal still marks every write
+    of the request in flight as pending, to be settled on the next run.
+    """
+    stop = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        click.echo(
+            "Stopping after the current request (Ctrl-C again to abort).", err=True
+        )
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield stop.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _output(params: dict[str, Any], result: ApplyResult, journal_path: Path) -> None:
+    text = render_result(result, journal_path)
+    json_path = params["json_path"]
+    if json_path == "-":
+        click.echo(text, err=True)
+        json.dump(result_document(result), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    click.echo(text)
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as stream:
+            json.dump(result_document(result), stream, indent=2, default=str)
+            stream.write("\n")
+
+
+def render_result(result: ApplyResult, journal_path: Path) -> str:
+    """Return the terminal summary of an apply run."""
+    lines = [f"Simkl account {result.account} ({result.tier})"]
+    lines.append(f"  {result.confirmed:>6}  writes confirmed")
+    if result.settled_from_earlier:
+        lines.append(
+            f"  {result.settled_from_earlier:>6}  writes of an earlier run found "
+            "on the account"
+        )
+    lines.append(f"  {result.already_present:>6}  viewings already on Simkl")
+    for status, label in FAILURE_LABELS.items():
+        lines.append(f"  {len(result.failures.get(status, [])):>6}  {label.lower()}")
+    skipped = result.plan.summary.get("skipped", {})
+    for reason, count in skipped.items():
+        if reason != "already_present":
+            lines.append(f"  {count:>6}  not written: {reason.replace('_', ' ')}")
+    lines.append(
+        f"POSTs used: {result.posts} (fewest the plan allowed: {result.min_posts})"
+    )
+    for status, label in FAILURE_LABELS.items():
+        records = result.failures.get(status, [])
+        if records:
+            lines.append(f"{label}:")
+            lines.extend(f"  {_describe(record)}" for record in records)
+    lines.extend(_ending(result, journal_path))
+    return "\n".join(lines)
+
+
+def _describe(record: Any) -> str:
+    where = f"{record.source_file or '?'} row {record.source_row or '?'}"
+    what = record.title or "(no title)"
+    if record.year:
+        what += f" ({record.year})"
+    if record.season is not None and record.episode is not None:
+        what += f" S{record.season:02d}E{record.episode:02d}"
+    detail = f": {record.detail}" if record.detail else ""
+    return (
+        f"{where}: {what} watched {record.watched_at or 'at an unknown date'}{detail}"
+    )
+
+
+def _ending(result: ApplyResult, journal_path: Path) -> list[str]:
+    if result.finished:
+        return [f"Import complete. Journal: {journal_path}"]
+    reason = {
+        "interrupted": "Interrupted",
+        "limit": "Stopped at --limit",
+    }.get(result.stopped or "", "Stopped")
+    return [
+        f"{reason} with {result.remaining} writes left. Run the same command "
+        f"to resume (journal: {journal_path}).",
+    ]
+
+
+def result_document(result: ApplyResult) -> dict[str, Any]:
+    """Return the machine-readable result of an apply run."""
+    return {
+        "format": "simkl-import apply",
+        "version": 1,
+        "account": result.account,
+        "tier": result.tier,
+        "finished": result.finished,
+        "stopped": result.stopped,
+        "confirmed": result.confirmed,
+        "settled_from_earlier": result.settled_from_earlier,
+        "already_present": result.already_present,
+        "remaining": result.remaining,
+        "posts": result.posts,
+        "min_posts": result.min_posts,
+        "read_backs": result.read_backs,
+        "plan_summary": result.plan.summary,
+        "failures": {
+            status: [record.__dict__ for record in records]
+            for status, records in result.failures.items()
+        },
+    }
