@@ -19,3 +19,6 @@ def register(group: click.Group) -> None:
     from importer.commands.apply import apply
 
     group.add_command(apply)
+    from importer.commands.emulator import emulator
+
+    group.add_command(emulator)

@@ -1,0 +1,529 @@
+"""The emulator's HTTP layer: a starlette app over `Emulator`.
+
+Every error is Simkl's envelope `{"error", "code", "message"}`; malformed
+JSON, wrong shapes and unknown routes get 400 or 404, never 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from importer.emulator import readback
+from importer.emulator.account import LIST_STATUSES, parse_time
+from importer.emulator.catalog import ID_PRIORITY, normalize_ids
+from importer.emulator.faults import Fault
+from importer.emulator.history import apply_history, remove_history
+from importer.emulator.payload import ApiFailure, bad_request, parse_history_body
+from importer.emulator.state import Emulator, EmulatorConfig, RequestRecord
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# Routes for a person or a test driving the emulator; they need no client id
+# and never get rate limits or faults.
+CONTROL_PREFIXES = ("/emulator/", "/pin")
+NOT_JSON_BODY = b"<html><body><h1>502 Bad Gateway</h1><p>upstream closed conn"
+
+
+class DroppedConnection(Exception):
+    """Raised after a partial response to make the server abort the connection."""
+
+
+def _envelope(status: int, error: str, message: str, **headers: str) -> JSONResponse:
+    body = {"error": error, "code": status, "message": message}
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise bad_request("request body is empty; send a JSON object", "empty_field")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise bad_request(f"request body is not valid JSON: {error}") from None
+
+
+def _emulator(request: Request) -> Emulator:
+    return request.app.state.emulator
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("yes", "true", "1")
+
+
+# -- sign-in ----------------------------------------------------------------
+
+
+async def pin_init(request: Request) -> Response:
+    return JSONResponse(_emulator(request).new_pin())
+
+
+async def pin_poll(request: Request) -> Response:
+    code = request.path_params["user_code"]
+    return JSONResponse(_emulator(request).poll_pin(code))
+
+
+PIN_PAGE = """<!doctype html><title>Simkl emulator sign-in</title>
+<h1>Sign in to the Simkl emulator</h1><p>{message}</p>
+<form method="post" action="/pin"><label>Code <input name="code"></label>
+<button>Approve</button></form>"""
+
+
+async def pin_page(request: Request) -> Response:
+    """Show the approval form; `?code=X` or a form post approves code X."""
+    code = request.query_params.get("code")
+    if request.method == "POST":
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        code = form.get("code")
+    if not code:
+        return HTMLResponse(PIN_PAGE.format(message="Enter the code the app shows."))
+    if _emulator(request).approve_pin(code):
+        message = f"Code {html.escape(code)} approved. Return to the app."
+        return HTMLResponse(PIN_PAGE.format(message=message))
+    message = f"Code {html.escape(code)} is unknown or expired."
+    return HTMLResponse(PIN_PAGE.format(message=message), status_code=404)
+
+
+async def approve(request: Request) -> Response:
+    body = await _json_body(request)
+    code = body.get("user_code") if isinstance(body, dict) else None
+    if not isinstance(code, str):
+        raise bad_request('send {"user_code": "CODE"}', "empty_field")
+    if not _emulator(request).approve_pin(code):
+        raise ApiFailure(404, "not_found", f"user code {code!r} is unknown or expired")
+    return JSONResponse({"result": "OK", "user_code": code})
+
+
+# -- user and sync ------------------------------------------------------------
+
+
+async def settings(request: Request) -> Response:
+    emulator = _emulator(request)
+    emulator.check_token(request.headers.get("authorization"))
+    return JSONResponse(
+        {
+            "user": {
+                "name": "Emulator User",
+                "joined_at": "2020-01-01T00:00:00Z",
+                "gender": None,
+                "avatar": None,
+                "bio": "",
+                "loc": "",
+                "age": "",
+            },
+            "account": {"id": 1, "timezone": "UTC", "type": emulator.account.tier},
+            "connections": {"facebook": False},
+        }
+    )
+
+
+async def history(request: Request) -> Response:
+    emulator = _emulator(request)
+    emulator.check_token(request.headers.get("authorization"))
+    writes = parse_history_body(await _json_body(request))
+    allow_rewatch = _flag(request, "allow_rewatch")
+    with emulator.lock:
+        result = apply_history(
+            emulator.account,
+            emulator.catalog,
+            writes,
+            allow_rewatch=allow_rewatch,
+            now=emulator.now(),
+        )
+        emulator.save()
+    # Free accounts get rewatch writes as a silent 200 OK.
+    free_rewatch = allow_rewatch and emulator.account.tier == "free"
+    return JSONResponse(result.body(), status_code=200 if free_rewatch else 201)
+
+
+async def history_remove(request: Request) -> Response:
+    emulator = _emulator(request)
+    emulator.check_token(request.headers.get("authorization"))
+    writes = parse_history_body(await _json_body(request))
+    with emulator.lock:
+        body = remove_history(
+            emulator.account, emulator.catalog, writes, now=emulator.now()
+        )
+        emulator.save()
+    return JSONResponse(body)
+
+
+async def sync_activities(request: Request) -> Response:
+    emulator = _emulator(request)
+    emulator.check_token(request.headers.get("authorization"))
+    with emulator.lock:
+        return JSONResponse(readback.activities(emulator.account))
+
+
+def _read_options(request: Request) -> readback.ReadOptions:
+    kind_path = request.path_params.get("type")
+    status = request.path_params.get("status")
+    if (
+        kind_path is not None
+        and kind_path not in readback.TYPE_PATHS
+        and kind_path != "all"
+    ):
+        raise bad_request(f"type must be shows, movies or anime, got {kind_path!r}")
+    if status is not None and status not in LIST_STATUSES:
+        raise bad_request(
+            f"status must be one of {', '.join(LIST_STATUSES)}, got {status!r}"
+        )
+    date_from = request.query_params.get("date_from")
+    try:
+        since = parse_time(date_from) if date_from else None
+    except ValueError:
+        raise bad_request(
+            f"date_from is not an ISO-8601 date-time: {date_from!r}"
+        ) from None
+    return readback.ReadOptions(
+        kind=readback.TYPE_PATHS.get(kind_path or ""),
+        status=status,
+        date_from=since,
+        extended=request.query_params.get("extended"),
+        episode_watched_at=_flag(request, "episode_watched_at"),
+        allow_rewatch=_flag(request, "allow_rewatch"),
+    )
+
+
+async def all_items(request: Request) -> Response:
+    emulator = _emulator(request)
+    emulator.check_token(request.headers.get("authorization"))
+    options = _read_options(request)
+    with emulator.lock:
+        return JSONResponse(
+            readback.all_items(emulator.account, emulator.catalog, options)
+        )
+
+
+# -- catalog ------------------------------------------------------------------
+
+LOOKUP_TYPES = {
+    "movie": ("movie",),
+    "show": ("show", "anime"),
+    "tv": ("show", "anime"),
+    "anime": ("anime",),
+}
+
+
+def _kinds_for_lookup(request: Request, ids: dict[str, str]) -> tuple[str, ...]:
+    wanted = request.query_params.get("type")
+    if wanted is not None:
+        if wanted not in LOOKUP_TYPES:
+            raise bad_request(f"type must be movie, show or anime, got {wanted!r}")
+        return LOOKUP_TYPES[wanted]
+    if "tmdb" in ids:
+        # TMDB movie and TV ids overlap, so Simkl needs the type with them.
+        return ("movie",)
+    return ("movie", "show", "anime")
+
+
+async def search_id(request: Request) -> Response:
+    emulator = _emulator(request)
+    keys = ("simkl", *ID_PRIORITY, "crunchyroll", "hulu")
+    try:
+        ids = normalize_ids(
+            {k: v for k, v in request.query_params.items() if k in keys}
+        )
+    except ValueError as error:
+        raise bad_request(str(error)) from None
+    kinds = _kinds_for_lookup(request, ids)
+    with emulator.lock:
+        if ids:
+            item = emulator.catalog.resolve(kinds, ids)
+            return JSONResponse([readback.lookup_result(item)] if item else [])
+        title = request.query_params.get("title")
+        if not title:
+            raise bad_request(
+                "give an id parameter (imdb, tmdb, ...) or a title", "empty_field"
+            )
+        year_text = request.query_params.get("year")
+        year = int(year_text) if year_text and year_text.isdigit() else None
+        found = readback.titles_matching(emulator.catalog, title, year, kinds)
+    if len(found) > 1:
+        return JSONResponse(None)
+    return JSONResponse([readback.lookup_result(item) for item in found])
+
+
+def _page_numbers(request: Request) -> tuple[int, int]:
+    def number(name: str, default: int, maximum: int) -> int:
+        text = request.query_params.get(name, "")
+        value = int(text) if text.isdigit() else default
+        return min(max(value, 1), maximum)
+
+    return number("page", 1, 20), number("limit", 10, 50)
+
+
+async def search_text(request: Request) -> Response:
+    emulator = _emulator(request)
+    kind = request.path_params["type"]
+    if kind not in readback.SEARCH_TYPES:
+        raise ApiFailure(
+            404, "not_found", f"no search for type {kind!r}; use movie, tv or anime"
+        )
+    query = request.query_params.get("q", "").strip()
+    if not query:
+        raise bad_request("q is missing; give a title or a film URL", "empty_field")
+    with emulator.lock:
+        found = _search(emulator, readback.SEARCH_TYPES[kind], query)
+    page, limit = _page_numbers(request)
+    chunk = found[(page - 1) * limit : page * limit]
+    extended = request.query_params.get("extended") == "full"
+    pages = max(1, -(-len(found) // limit))
+    headers = {
+        "X-Pagination-Page": str(page),
+        "X-Pagination-Limit": str(limit),
+        "X-Pagination-Page-Count": str(pages),
+        "X-Pagination-Item-Count": str(len(found)),
+    }
+    body = [readback.search_result(item, extended) for item in chunk]
+    return JSONResponse(body, headers=headers)
+
+
+def _search(emulator: Emulator, kinds: tuple[str, ...], query: str) -> list[Any]:
+    lowered = query.lower()
+    # A URL finds its item whatever the type segment of the route says.
+    if "letterboxd.com/film/" in lowered:
+        item = emulator.catalog.lookup(("movie",), normalize_ids({"letterboxd": query}))
+        return [item] if item else []
+    if "imdb.com/title/" in lowered:
+        ids = normalize_ids({"imdb": query})
+        item = emulator.catalog.lookup(("movie", "show", "anime"), ids)
+        return [item] if item else []
+    return emulator.catalog.search_title(kinds, query)
+
+
+async def episodes(request: Request) -> Response:
+    emulator = _emulator(request)
+    family = request.url.path.split("/")[1]
+    text = request.path_params["simkl_id"]
+    item = emulator.catalog.by_simkl(int(text)) if text.isdigit() else None
+    kinds = ("movie",) if family == "movies" else ("show", "anime")
+    if item is None or item.kind not in kinds:
+        raise ApiFailure(404, "not_found", f"no {family} item with simkl id {text}")
+    return JSONResponse(readback.episode_list(item))
+
+
+ROUTES = [
+    Route("/oauth/pin", pin_init, methods=["GET"]),
+    Route("/oauth/pin/{user_code}", pin_poll, methods=["GET"]),
+    Route("/pin", pin_page, methods=["GET", "POST"]),
+    Route("/emulator/approve", approve, methods=["POST"]),
+    Route("/users/settings", settings, methods=["GET", "POST"]),
+    Route("/sync/history", history, methods=["POST"]),
+    Route("/sync/history/remove", history_remove, methods=["POST"]),
+    Route("/sync/activities", sync_activities, methods=["GET", "POST"]),
+    Route("/sync/all-items", all_items, methods=["GET"]),
+    Route("/sync/all-items/{type}", all_items, methods=["GET"]),
+    Route("/sync/all-items/{type}/{status}", all_items, methods=["GET"]),
+    Route("/search/id", search_id, methods=["GET"]),
+    Route("/search/{type}", search_text, methods=["GET"]),
+    Route("/tv/episodes/{simkl_id}", episodes, methods=["GET"]),
+    Route("/anime/episodes/{simkl_id}", episodes, methods=["GET"]),
+]
+
+
+async def _api_failure(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiFailure)
+    return JSONResponse(exc.envelope(), status_code=exc.status)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return _envelope(
+            405, "method_not_allowed", f"{request.method} is not allowed here"
+        )
+    if exc.status_code == 404:
+        return _envelope(404, "not_found", f"no route {request.url.path}")
+    return _envelope(exc.status_code, "http_error", str(exc.detail))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logger.exception(
+        "emulator bug while handling %s %s", request.method, request.url.path
+    )
+    return _envelope(500, "server_error", "the emulator failed; see its log")
+
+
+class EmulatorMiddleware:
+    """Identification, rate limits, faults and the request log, around the app."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        status_box = [0]
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send_recorded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+            await send(message)
+
+        try:
+            await self._handle(scope, replay, send_recorded)
+        finally:
+            self._log(scope, body, status_box[0])
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope["path"], scope["method"]
+        if path.startswith(CONTROL_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        rejection = self._admission(request)
+        if rejection is not None:
+            await rejection(scope, receive, send)
+            return
+        fault = self.emulator.faults.next_fault(method, path)
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        await self._with_fault(fault, scope, receive, send)
+
+    def _admission(self, request: Request) -> Response | None:
+        client_id = request.query_params.get("client_id") or request.headers.get(
+            "simkl-api-key"
+        )
+        try:
+            self.emulator.check_client_id(client_id)
+        except ApiFailure as failure:
+            return JSONResponse(failure.envelope(), status_code=failure.status)
+        auth = request.headers.get("authorization", "")
+        key = (
+            f"token:{auth.partition(' ')[2].strip()}" if auth else f"client:{client_id}"
+        )
+        wait = self.emulator.limiter.check(key, request.method)
+        if wait is not None:
+            message = f"rate limit exceeded; retry after {wait} s"
+            return _envelope(429, "rate_limit", message, **{"Retry-After": str(wait)})
+        return None
+
+    async def _with_fault(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if fault.kind == "status":
+            headers = {}
+            if fault.status == 429:
+                headers["Retry-After"] = str(fault.retry_after or 1)
+            response = _envelope(
+                fault.status,
+                "injected_fault",
+                "fault injected by the emulator",
+                **headers,
+            )
+            await response(scope, receive, send)
+            return
+        if fault.kind in ("pass", "latency"):
+            await self.app(scope, receive, send)
+            return
+        captured = await _capture(self.app, scope, receive)
+        logger.info(
+            "applied %s %s, then %s", scope["method"], scope["path"], fault.kind
+        )
+        if fault.kind == "apply-then-error":
+            response = Response(
+                NOT_JSON_BODY, status_code=fault.status or 500, media_type="text/html"
+            )
+            await response(scope, receive, send)
+            return
+        await _send_partial(captured, send)
+
+    def _log(self, scope: Scope, body: bytes, status: int) -> None:
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        try:
+            parsed = json.loads(body) if body else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            parsed = None
+        record = RequestRecord(scope["method"], scope["path"], query, parsed, status)
+        self.emulator.record(record)
+        shown = {k: v for k, v in query.items() if k != "client_id"}
+        logger.info(
+            "%s %s %s -> %s", scope["method"], scope["path"], shown or "", status
+        )
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _capture(
+    app: Callable[..., Awaitable[None]], scope: Scope, receive: Receive
+) -> list[Message]:
+    messages: list[Message] = []
+
+    async def keep(message: Message) -> None:
+        messages.append(message)
+
+    await app(scope, receive, keep)
+    return messages
+
+
+async def _send_partial(messages: list[Message], send: Send) -> None:
+    """Send the response head and half its body, then abort the connection."""
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    body = b"".join(
+        m.get("body", b"") for m in messages if m["type"] == "http.response.body"
+    )
+    await send(start)
+    await send(
+        {
+            "type": "http.response.body",
+            "body": body[: len(body) // 2],
+            "more_body": True,
+        }
+    )
+    raise DroppedConnection("connection dropped on purpose by an injected fault")
+
+
+def create_app(config: EmulatorConfig | Emulator | None = None) -> Any:
+    """Build the emulator's ASGI app; `app.state.emulator` is its state."""
+    emulator = (
+        config if isinstance(config, Emulator) else Emulator(config or EmulatorConfig())
+    )
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={
+            ApiFailure: _api_failure,
+            HTTPException: _http_exception,
+            Exception: _server_error,
+        },
+    )
+    app.state.emulator = emulator
+    wrapped = EmulatorMiddleware(app, emulator)
+    wrapped.state = app.state  # type: ignore[attr-defined]
+    return wrapped
