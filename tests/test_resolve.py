@@ -1,6 +1,6 @@
 """Resolver tests against an in-process fake of Simkl's search endpoints.
 
-The fake answers the way the Simkl API documents it: `/search/id` returns
+The fake responds the way the Simkl API documents it: `/search/id` returns
 null when a title names more than one item, text search returns `ids.simkl_id`
 and `all_titles`, and episode lists carry per-episode ids. It counts every
 request, so tests can check what was, and was not, asked.
@@ -675,3 +675,89 @@ def test_override_header_without_ids(tmp_path: Path) -> None:
     path.write_text("title,year\nThe Thing,1982\n")
     with pytest.raises(InputError, match="header"):
         load_overrides(path)
+
+
+# Command line ----------------------------------------------------------------
+
+
+def fake_client_factory(fake: FakeSimkl):
+    import httpx
+
+    from importer.client import SimklClient
+
+    identity = ("client_id", "app-name", "app-version")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = {k: v for k, v in request.url.params.items() if k not in identity}
+        if "year" in params:
+            params["year"] = int(params["year"])
+        return httpx.Response(200, json=fake.get(request.url.path, params))
+
+    def factory(api_url: str, client_id: str | None) -> SimklClient:
+        return SimklClient(api_url, client_id, transport=httpx.MockTransport(handler))
+
+    return factory
+
+
+def test_cli_writes_review_and_takes_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from importer.cli import cli
+
+    fake = FakeSimkl([*REMAKES, movie(104, "Solaris", 1972)])
+    monkeypatch.setattr(
+        "importer.commands.resolve.SimklClient", fake_client_factory(fake)
+    )
+    diary = tmp_path / "diary.csv"
+    diary.write_text(
+        "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n"
+        "2024-01-03,The Thing,,https://boxd.it/b1,4,,,2024-01-03\n"
+        "2024-01-04,Solaris,1972,https://boxd.it/b2,,,,2024-01-04\n"
+    )
+    review = tmp_path / "review.csv"
+    common = [
+        str(diary),
+        "--api-url",
+        "http://127.0.0.1:9",
+        "--cache",
+        str(tmp_path / "c.db"),
+    ]
+
+    first = CliRunner().invoke(cli, ["resolve", *common, "--output", str(review)])
+    assert first.exit_code == 0, first.output
+    assert "letterboxd: 1 matched, 1 ambiguous, 0 not found" in first.output
+    lines = pl.read_csv(review)
+    assert lines["reason"].to_list() == ["ambiguous"]
+    assert lines["source_row"].to_list() == [2]
+
+    lines.with_columns(simkl_id=pl.lit(102)).write_csv(review)
+    count = len(fake.requests)
+    second = CliRunner().invoke(cli, ["resolve", *common, "--overrides", str(review)])
+    assert second.exit_code == 0, second.output
+    assert "letterboxd: 2 matched, 0 ambiguous" in second.output
+    assert "0 requests sent" in second.output
+    assert len(fake.requests) == count
+
+
+def test_cli_bad_override_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from importer.cli import cli
+
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("item_key,simkl_id\nk1,twelve\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "resolve",
+            str(tmp_path),
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--overrides",
+            str(overrides),
+        ],
+    )
+    assert result.exit_code == 2
+    assert f"{overrides}, row 2: invalid simkl_id 'twelve'" in result.output

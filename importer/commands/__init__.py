@@ -19,6 +19,9 @@ def register(group: click.Group) -> None:
     from importer.commands.apply import apply
 
     group.add_command(apply)
+    from importer.commands.resolve import resolve
+
+    group.add_command(resolve)
     from importer.commands.emulator import emulator
 
     group.add_command(emulator)

@@ -1,6 +1,6 @@
 """Matching source rows to Simkl items: ids, Letterboxd links, titles, episodes.
 
-Every answer is cached in SQLite by the source's identity of the item, can
+Every result is cached in SQLite by the source's identity of the item, can
 be corrected with an overrides file, and every row that is not matched is
 reported with its reason and candidates.
 """

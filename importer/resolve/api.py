@@ -1,4 +1,4 @@
-"""The part of the Simkl API the resolver uses, and parsers of its answers.
+"""The part of the Simkl API the resolver uses, and parsers of its responses.
 
 The resolver needs only GET requests. `SearchApi` is anything with a
 `get(path, params)` method that returns decoded JSON, such as
@@ -89,7 +89,7 @@ def parse_candidate(
 
 
 def parse_candidates(payload: Any, default_type: str | None = None) -> list[Candidate]:
-    """Return the distinct candidates of a search answer (null counts as none)."""
+    """Return the distinct candidates of a search response (null counts as none)."""
     if not isinstance(payload, list):
         return []
     seen: set[int] = set()
@@ -115,7 +115,7 @@ class EpisodeHit:
 
 
 def parse_episode_hits(payload: Any) -> list[EpisodeHit]:
-    """Return the episodes in a `/search/id` answer for an episode id.
+    """Return the episodes in a `/search/id` response for an episode id.
 
     Such a result has type "episode", the episode's `season` and `episode`
     (or `number`), either at the top or in an `episode` object, and the show

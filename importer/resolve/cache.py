@@ -1,8 +1,9 @@
-"""The SQLite cache of resolver answers and Simkl episode lists.
+"""The SQLite cache of resolver decisions and Simkl episode lists.
 
-Answers are keyed by the source's identity of an item (see `items.py`), so
-a re-run of the same export sends no search request. "Not found" and
-"ambiguous" answers are cached too; `ResolveOptions.refresh` asks again.
+Decisions are keyed by the source's identity of an item (see `items.py`),
+so a re-run of the same export sends no search request. "Not found" and
+"ambiguous" decisions are cached too. `ResolveOptions.refresh` sends the
+searches again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import platformdirs
 from importer.errors import ResolveError
 from importer.resolve.model import Decision
 
-# Bump when the stored answer format changes; older caches are emptied.
+# Bump when the stored decision format changes; older caches are emptied.
 CACHE_VERSION = 1
 
 _TABLES = (

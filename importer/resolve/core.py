@@ -35,10 +35,12 @@ from importer.resolve.items import (
     item_for_row,
 )
 from importer.resolve.model import (
+    CONFIDENCE_LOW,
     CONFIDENCE_USER,
     HOW_OVERRIDE,
     MATCH_SCHEMA,
     PLACEMENT_SCHEMA,
+    REASON_LOW_CONFIDENCE,
     REASON_NOT_FOUND,
     REVIEW_SCHEMA,
     STATUS_AMBIGUOUS,
@@ -195,6 +197,11 @@ class _Run:
             return
         for row in rows:
             _set_match(row, decision)
+        if decision.confidence == CONFIDENCE_LOW:
+            line = _review_line(item, rows[0], REASON_LOW_CONFIDENCE, decision.detail)
+            line.update(rows=len(rows), season=None, episode=None)
+            line["candidates"] = f"matched simkl={decision.simkl}"
+            self.review.append(line)
 
         needs_list = decision.season is None and decision.simkl is not None
         episode_rows = [r for r in rows if _is_episode_row(r)] if needs_list else []

@@ -64,7 +64,7 @@ class EpisodeIndex:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a source episode lands (one or more Simkl episodes), or why it cannot."""
+    """The Simkl episodes a source episode lands on, or why it cannot be placed."""
 
     targets: tuple[Position, ...] = ()
     via: str | None = None

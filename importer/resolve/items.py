@@ -1,7 +1,7 @@
 """Source items: the rows of one movie or show, and the key that names them.
 
 An item key is built from the source's own identity of the item, never from
-an answer of Simkl: the namespace and value of its external ids, or the
+a Simkl response: the namespace and value of its external ids, or the
 source, title, year, type and Letterboxd slug. Cache entries and overrides
 refer to items by this key.
 """
@@ -30,7 +30,7 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Item:
-    """What the resolver knows about one source item, taken from its first row."""
+    """The facts of one source item that the resolver uses, taken from its first row."""
 
     key: str
     kind: str
@@ -58,9 +58,9 @@ def _has_episode_data(row: Row) -> bool:
 
 
 def correct_media_type(row: Row) -> None:
-    """Set a row with episode numbers or episode ids to "show" if it says movie.
+    """Set a "movie" row with episode numbers or episode ids to "show".
 
-    Only the row's own columns decide; a search answer never changes the
+    Only the row's own columns decide. A search result never changes the
     type of a row.
     """
     if row.get("media_type") in (None, "movie") and _has_episode_data(row):

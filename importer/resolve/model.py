@@ -10,7 +10,7 @@ import polars as pl
 
 from importer.events import empty_events, empty_skips
 
-# How an item was matched. "none" means it was not matched.
+# Match methods of an item; "none" means it was not matched.
 HOW_OVERRIDE = "override"
 HOW_ID = "id"
 HOW_URL = "url"
@@ -31,6 +31,8 @@ CONFIDENCE_LOW = "low"
 # Reasons in the skip frame for rows the resolver leaves out of the events.
 REASON_AMBIGUOUS = "ambiguous"
 REASON_NOT_FOUND = "not_found"
+# Only in the review CSV: a match worth a look (a year one off, no year).
+REASON_LOW_CONFIDENCE = "low_confidence"
 
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     # The source's own identity of the item, also the cache and override key.
@@ -97,8 +99,8 @@ REVIEW_SCHEMA: dict[str, pl.DataType] = {
 class ResolveOptions:
     """How the resolver searches and caches.
 
-    `cache_scope` separates cached answers of different servers (pass the
-    API base URL). `refresh` ignores cached answers and stores new ones.
+    `cache_scope` separates cached results of different servers (pass the
+    API base URL). `refresh` ignores cached results and stores new ones.
     `text_limit` is the number of text search results read per query
     (Simkl returns at most 50 per page).
     """
@@ -146,11 +148,11 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer for one source item: matched, ambiguous or not found.
+    """The resolver's result for one source item: matched, ambiguous or not found.
 
     `season` and `episode` are set only when an episode-level id was looked
     up on its own (an IMDb "TV Episode" row): they place the episode in the
-    show that `simkl` names. `ids` holds external ids an override sets on
+    show that `simkl` names. `ids` contains external ids an override sets on
     the item's rows in place of the source's ids.
     """
 
@@ -241,7 +243,7 @@ def matched(
 class Resolution:
     """What `resolve_events` found.
 
-    `events` holds the matched rows with `simkl` filled, `matches` one row
+    `events` contains the matched rows with `simkl` filled, `matches` one row
     per source item, `unresolved` the rows left out (skip frame shape),
     `placements` the episode rows whose numbering changed, `summary`
     item counts per source ("matched", "ambiguous", "unmatched") plus

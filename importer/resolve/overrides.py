@@ -30,7 +30,7 @@ _IMDB_ID = re.compile(r"(tt\d{5,})")
 
 @dataclass(frozen=True)
 class Override:
-    """A user's answer for one item: a Simkl id, external ids, or both."""
+    """A user's correction for one item: a Simkl id, external ids, or both."""
 
     simkl: int | None
     ids: tuple[tuple[str, Any], ...]

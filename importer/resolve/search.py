@@ -1,10 +1,10 @@
 """Decide which Simkl item a source item is, through the search endpoints.
 
-Order of attempts: a Simkl id in the row is taken as is; external ids are
-looked up in their own namespace only, and the result must be of the row's
-media type; an item without accepted ids is looked up by its Letterboxd
-film URL, then by title, year and type, then by text search filtered by
-type and year. An item with ids is never searched by title.
+A Simkl id in the row is taken as is. External ids are looked up in their
+own namespace only, and the result must be of the row's media type. An
+item without accepted ids is looked up by its Letterboxd film URL, then by
+title, year and type, then by text search filtered by type and year. An
+item with ids is never searched by title.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ MAX_NEAR_MISSES = 5
 def is_compatible(media_type: str | None, candidate: Candidate) -> bool:
     """Return whether a Simkl item of `candidate.type` can be a row of `media_type`.
 
-    Simkl files anime films and series under "anime"; its `anime_type`
-    tells the two apart.
+    Simkl files anime films and series under "anime", and its `anime_type`
+    distinguishes them.
     """
     is_anime_movie = candidate.type == "anime" and candidate.anime_type == "movie"
     if media_type == "movie":
@@ -221,7 +221,7 @@ def choose_by_year(
     """Pick the one title match of the row's year, or report why none was picked.
 
     A year one off is accepted, at low confidence, only when it belongs to
-    the only item with the title; with more, the item is ambiguous.
+    the only item with the title. With more items, the item is ambiguous.
     """
     kind = item.media_type or "item"
     quoted = f'"{item.title}"'
