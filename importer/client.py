@@ -142,6 +142,11 @@ class RateLimiter:
         if start > now:
             self._sleep(start - now)
 
+    def restart(self) -> None:
+        """Start the interval again from now, e.g. when a request completes."""
+        with self._lock:
+            self._next_at = max(self._next_at, self._clock() + self.interval)
+
 
 class SimklClient:
     """A paced, retrying client for the Simkl API.
@@ -374,6 +379,12 @@ class SimklClient:
         except httpx.TransportError as error:
             self._notify(method, path, None)
             raise self._transport_error(method, path, error, read_only) from None
+        finally:
+            if method == "POST":
+                # Simkl counts a POST when it arrives, which is only known to
+                # be before its response, so the next one waits a full
+                # interval after this one completes.
+                self._limiters["POST"].restart()
         elapsed = time.monotonic() - started
         logger.debug(
             "%s %s -> %d (%.2f s)", method, path, response.status_code, elapsed

@@ -329,3 +329,20 @@ def test_get_unreadable_body_is_api_error():
     assert not isinstance(info.value, OutcomeUnknownError)
     assert "invalid JSON" in str(info.value)
     assert len(calls) == 1
+
+
+def test_rate_limiter_restart_counts_from_now():
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(1.0, clock=lambda: now[0], sleep=sleep)
+    limiter.acquire()
+    now[0] += 0.4  # the request takes 0.4 s
+    limiter.restart()
+    limiter.acquire()
+    assert waits == [pytest.approx(1.0)]
+    assert now[0] == pytest.approx(1.4)
