@@ -10,6 +10,10 @@ and year.
 A unit is what the 48-hour rule and canonical history apply to: the movie
 itself, or one episode of a show (by season and number, or by an
 episode-level id when the source has no usable numbering).
+
+The work is done once per distinct combination of ids, not per row, and
+rows get integer ids (`item_id`, `unit_id`) so that later steps sort and
+group on integers; the readable keys are joined back only where needed.
 """
 
 from __future__ import annotations
@@ -19,26 +23,22 @@ import polars as pl
 from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
 
 ID_PRIORITY = tuple(ITEM_ID_COLUMNS)
+_SIGNATURE = ["_family", *ID_PRIORITY, "_title"]
 
 
 def _family() -> pl.Expr:
-    return pl.when(pl.col("media_type") == "movie").then(pl.lit("movie")).otherwise(pl.lit("tv"))
+    return (
+        pl.when(pl.col("media_type") == "movie")
+        .then(pl.lit("movie"))
+        .otherwise(pl.lit("tv"))
+        .alias("_family")
+    )
 
 
-def _id_tokens() -> pl.Expr:
-    """Build the list of "family:namespace:value" tokens of a row's ids."""
-    tokens = [
-        pl.when(pl.col(name).is_not_null())
-        .then(pl.format("{}:{}:{}", _family(), pl.lit(name), pl.col(name).cast(pl.String)))
-        for name in ID_PRIORITY
-    ]
-    return pl.concat_list(tokens).list.drop_nulls()
-
-
-def _title_token() -> pl.Expr:
+def _title() -> pl.Expr:
     title = pl.col("title").str.to_lowercase().str.strip_chars().fill_null("")
     year = pl.col("year").cast(pl.String).fill_null("")
-    return pl.format("{}:title:{}|{}", _family(), title, year)
+    return pl.format("{}|{}", title, year).alias("_title")
 
 
 class _UnionFind:
@@ -46,126 +46,205 @@ class _UnionFind:
         self.parent: dict[str, str] = {}
 
     def find(self, token: str) -> str:
-        parent = self.parent.setdefault(token, token)
-        if parent == token:
-            return token
-        root = self.find(parent)
-        self.parent[token] = root
+        root = token
+        while (parent := self.parent.setdefault(root, root)) != root:
+            root = parent
+        while token != root:
+            token, self.parent[token] = self.parent[token], root
         return root
 
     def union(self, tokens: list[str]) -> None:
-        roots = [self.find(t) for t in tokens]
-        first = roots[0]
-        for root in roots[1:]:
+        first = self.find(tokens[0])
+        for token in tokens[1:]:
+            root = self.find(token)
             if root != first:
                 self.parent[root] = first
 
 
-def _token_rank(token: str) -> tuple[int, str]:
-    namespace = token.split(":", 2)[1]
-    return (ID_PRIORITY.index(namespace), token)
+def _tokens(row: dict[str, object]) -> list[str]:
+    family = row["_family"]
+    return [f"{family}:{name}:{row[name]}" for name in ID_PRIORITY if row[name] is not None]
 
 
-def assign_item_keys(source: pl.DataFrame, remote: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Add `item_key` to both frames so rows of one item share it.
+def _rank(token: str) -> tuple[int, str]:
+    return (ID_PRIORITY.index(token.split(":", 2)[1]), token)
 
-    The key is the highest-priority id token found in the item's source
-    rows (simkl, then imdb, tmdb, tvdb...), so it does not change when the
-    account's rows join the item. Remote rows of items absent from the
-    source get a key of their own.
-    """
-    source = source.with_columns(_id_tokens().alias("_tokens"), _title_token().alias("_title"))
-    remote = remote.with_columns(_id_tokens().alias("_tokens"), _title_token().alias("_title"))
 
-    signatures = pl.concat(
-        [
-            source.select("_tokens", pl.lit(True).alias("_source")),
-            remote.select("_tokens", pl.lit(False).alias("_source")),
-        ]
-    ).filter(pl.col("_tokens").list.len() > 0)
-    signatures = signatures.group_by("_tokens").agg(pl.col("_source").any())
+def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
+    """Return each distinct id combination once, with the rows that have it."""
+    return (
+        frame.select(_family(), *ID_PRIORITY, _title(), "_order")
+        .group_by(_SIGNATURE)
+        .agg(pl.col("_order"))
+        .with_columns(pl.lit(from_source).alias("_source"))
+    )
 
+
+def _keys_of_signatures(signatures: pl.DataFrame) -> list[str]:
+    """Return the item key of every signature row, in order."""
+    rows = signatures.to_dicts()
     union = _UnionFind()
-    for tokens in signatures["_tokens"].to_list():
-        union.union(tokens)
+    tokens = [_tokens(row) for row in rows]
+    for row_tokens in tokens:
+        if row_tokens:
+            union.union(row_tokens)
 
-    best: dict[str, str] = {}
-    for tokens, from_source in signatures.iter_rows():
-        root = union.find(tokens[0])
-        candidates = tokens if from_source else []
-        for token in candidates:
-            current = best.get(root)
-            if current is None or _token_rank(token) < _token_rank(current):
-                best[root] = token
-        if root not in best and not from_source:
-            best.setdefault(root, min(tokens, key=_token_rank))
+    # The key of an item is its best id token found in source rows, so that
+    # it stays the same when the account's rows join the item. Items only
+    # on the account take their best token of any row.
+    best_source: dict[str, str] = {}
+    best_any: dict[str, str] = {}
+    for row, row_tokens in zip(rows, tokens, strict=True):
+        if not row_tokens:
+            continue
+        root = union.find(row_tokens[0])
+        token = min(row_tokens, key=_rank)
+        if root not in best_any or _rank(token) < _rank(best_any[root]):
+            best_any[root] = token
+        if row["_source"] and (root not in best_source or _rank(token) < _rank(best_source[root])):
+            best_source[root] = token
+    keys: list[str | None] = []
+    for row_tokens in tokens:
+        if not row_tokens:
+            keys.append(None)
+            continue
+        root = union.find(row_tokens[0])
+        keys.append(best_source.get(root) or best_any[root])
+    return _keys_for_titles(rows, keys)
 
-    def key_of(tokens: list[str]) -> str | None:
-        if not tokens:
-            return None
-        return best[union.find(tokens[0])]
 
-    lookup = {tuple(t): key_of(t) for t in signatures["_tokens"].to_list()}
-    remote = _apply_keys(remote, None, lookup)
-    source = _apply_keys(source, remote, lookup)
-    return source.drop("_tokens", "_title"), remote.drop("_tokens", "_title")
+def _keys_for_titles(rows: list[dict[str, object]], keys: list[str | None]) -> list[str]:
+    """Give rows without ids the one item with ids that has their title and year."""
+    by_title: dict[tuple[object, object], set[str]] = {}
+    for row, key in zip(rows, keys, strict=True):
+        if key is not None:
+            by_title.setdefault((row["_family"], row["_title"]), set()).add(key)
+    result = []
+    for row, key in zip(rows, keys, strict=True):
+        if key is None:
+            matches = by_title.get((row["_family"], row["_title"]), set())
+            key = next(iter(matches)) if len(matches) == 1 else f"{row['_family']}:title:{row['_title']}"
+        result.append(key)
+    return result
 
 
-def _apply_keys(
-    frame: pl.DataFrame,
-    remote: pl.DataFrame | None,
-    lookup: dict[tuple[str, ...], str | None],
-) -> pl.DataFrame:
-    signature_keys = pl.DataFrame(
-        {
-            "_tokens": [list(k) for k in lookup],
-            "item_key": [v for v in lookup.values()],
-        },
-        schema={"_tokens": pl.List(pl.String), "item_key": pl.String},
+def assign_item_keys(
+    source: pl.DataFrame, remote: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Add `item_id` to both frames so rows of one item share it.
+
+    `source` must have `_order`, its row numbers 0..n-1. Returns the two
+    frames and a table of `item_id` -> `item_key`; ids are numbered in key
+    order. The key is the highest-priority id token of the item's source
+    rows (simkl, then imdb, tmdb, tvdb...), so it does not change when the
+    account's rows join the item.
+    """
+    remote = remote.with_row_index("_order").with_columns(pl.col("_order").cast(pl.Int64))
+    signatures = pl.concat([_signatures(source, True), _signatures(remote, False)]).sort(
+        [*_SIGNATURE, "_source"], nulls_last=True
     )
-    frame = frame.join(signature_keys, on="_tokens", how="left", nulls_equal=True)
-    if remote is None:
-        return frame.with_columns(pl.col("item_key").fill_null(pl.col("_title")))
+    keys = _keys_of_signatures(signatures.drop("_order"))
+    signatures = signatures.with_columns(pl.Series("item_key", keys, dtype=pl.String))
+    items = (
+        signatures.select("item_key").unique().sort("item_key").with_row_index("item_id")
+    ).with_columns(pl.col("item_id").cast(pl.Int64))
+    signatures = signatures.join(items, on="item_key")
 
-    # Rows without ids join the one item with ids that has their title and
-    # year; with none or several such items they form an item of their own.
-    with_ids = pl.concat(
-        [
-            frame.filter(pl.col("item_key").is_not_null()).select("_title", "item_key"),
-            remote.select("_title", "item_key"),
-        ]
-    )
-    unique_titles = (
-        with_ids.unique()
-        .group_by("_title")
-        .agg(pl.col("item_key").first(), pl.len().alias("_n"))
-        .filter(pl.col("_n") == 1)
-        .select("_title", pl.col("item_key").alias("_by_title"))
-    )
-    frame = frame.join(unique_titles, on="_title", how="left")
-    return frame.with_columns(
-        pl.coalesce("item_key", "_by_title", "_title").alias("item_key")
-    ).drop("_by_title")
+    def keyed(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
+        pairs = (
+            signatures.filter(pl.col("_source") == from_source)
+            .select("item_id", "_order")
+            .explode("_order")
+            .sort("_order")
+        )
+        return frame.with_columns(pairs["item_id"].alias("item_id"))
+
+    return keyed(source, True), keyed(remote, False).drop("_order"), items
 
 
-def unit_key() -> pl.Expr:
-    """Return the expression of the unit key: the movie, or one episode."""
+# A numbered episode's unit code packs the item, season and episode into one
+# integer; these bounds keep the fields apart. Validation rejects numbers
+# outside them.
+MAX_SEASON = 0xFFFF
+MAX_EPISODE = 0xFFFF
+
+
+def _unit_code() -> pl.Expr:
+    """Return a unit's integer code: the movie, or the item's season and episode.
+
+    Episodes placed only by an episode-level id get null here and a code
+    of their own in `assign_unit_ids`.
+    """
     numbered = (
-        pl.col("season").is_not_null() & pl.col("episode").is_not_null() & (pl.col("episode") >= 1)
+        pl.col("season").is_between(0, MAX_SEASON)
+        & pl.col("episode").is_between(1, MAX_EPISODE)
     )
-    by_number = pl.format("{}|s{}e{}", pl.col("item_key"), pl.col("season"), pl.col("episode"))
-    by_id = pl.coalesce(
+    item = pl.col("item_id").cast(pl.Int64) * (1 << 32)
+    return (
+        pl.when(pl.col("media_type") == "movie")
+        .then(item)
+        .when(numbered)
+        .then(item + pl.col("season").cast(pl.Int64) * (1 << 16) + pl.col("episode").cast(pl.Int64))
+        .otherwise(None)
+    )
+
+
+def _episode_id_token() -> pl.Expr:
+    return pl.coalesce(
         [
             pl.when(pl.col(name).is_not_null()).then(
-                pl.format("{}|{}:{}", pl.col("item_key"), pl.lit(name), pl.col(name).cast(pl.String))
+                pl.format("{}:{}", pl.lit(name), pl.col(name).cast(pl.String))
             )
             for name in EPISODE_ID_COLUMNS
         ]
     )
+
+
+def assign_unit_ids(
+    source: pl.DataFrame, remote: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add `unit_id` to both frames: the same movie or episode, the same id.
+
+    A unit is the movie, or one episode: by season and number when the
+    episode number is at least 1, otherwise by its first episode-level id.
+    Ids of numbered units are codes of item, season and episode; episodes
+    known only by an episode-level id get negative ids.
+    """
+    source = source.with_columns(_unit_code().alias("unit_id"))
+    remote = remote.with_columns(_unit_code().alias("unit_id"))
+    by_id = pl.col("unit_id").is_null()
+    tokens = (
+        pl.concat(
+            [
+                frame.filter(by_id).select("item_id", _episode_id_token().alias("_token"))
+                for frame in (source, remote)
+            ]
+        )
+        .unique()
+        .sort("item_id", "_token")
+        .with_row_index("_code")
+        .select("item_id", "_token", (-1 - pl.col("_code").cast(pl.Int64)).alias("_by_id"))
+    )
+
+    def keyed(frame: pl.DataFrame) -> pl.DataFrame:
+        if tokens.height == 0:
+            return frame
+        return (
+            frame.with_columns(pl.when(by_id).then(_episode_id_token()).alias("_token"))
+            .join(tokens, on=["item_id", "_token"], how="left", maintain_order="left")
+            .with_columns(pl.coalesce("unit_id", "_by_id").alias("unit_id"))
+            .drop("_token", "_by_id")
+        )
+
+    return keyed(source), keyed(remote)
+
+
+def unit_key() -> pl.Expr:
+    """Return the readable unit key of rows that have `item_key`."""
     return (
         pl.when(pl.col("media_type") == "movie")
         .then(pl.col("item_key"))
-        .when(numbered)
-        .then(by_number)
-        .otherwise(by_id)
+        .when(pl.col("unit_id") >= 0)
+        .then(pl.format("{}|s{}e{}", pl.col("item_key"), pl.col("season"), pl.col("episode")))
+        .otherwise(pl.format("{}|{}", pl.col("item_key"), _episode_id_token()))
     )

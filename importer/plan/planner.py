@@ -2,11 +2,15 @@
 
 Steps, each a function below:
 1. keys: which rows are the same item and the same movie or episode;
-2. dates: undated rows and release-date holds, per the importer's defaults;
+2. dates: release-date holds and undated rows, per the importer's defaults;
 3. present: viewings within 48 hours of one the account already holds;
 4. the 48-hour rule among the remaining viewings;
 5. canonical or rewatch, and rewatch sessions per item with the cap;
 6. the frames of writes, skipped rows and notes, and the summary.
+
+The rules run on a narrow frame of integers (row order, item, unit, epoch
+seconds), which keeps sorting a million rows cheap; the wide source columns
+are gathered back by row order only for the output.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from importer.events import (
     empty_remote,
 )
 from importer.plan import rules
-from importer.plan.keys import assign_item_keys, unit_key
+from importer.plan.keys import assign_item_keys, assign_unit_ids, unit_key
 from importer.plan.model import WRITE_SCHEMA, Plan, PlanOptions
 from importer.plan.sessions import assign_sessions
 from importer.plan.summary import summarize
 
-_SECONDS = pl.col("watched_at").dt.epoch("s")
+_UNKNOWN_SECONDS = int(rules.UNKNOWN_DATE.timestamp())
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def build_plan(
@@ -44,64 +49,111 @@ def build_plan(
     """
     options = options or PlanOptions()
     remote = conform_remote(remote) if remote is not None else empty_remote()
-    watches = events.filter(pl.col("record") == RECORD_WATCH)
-    watches = watches.sort("source_file", "source_row", nulls_last=True)
+    watches = _in_source_order(events.filter(pl.col("record") == RECORD_WATCH))
 
-    watches, remote = assign_item_keys(watches, remote)
-    watches = watches.with_columns(unit_key().alias("unit_key"))
-    remote = remote.with_columns(unit_key().alias("unit_key"))
+    watches, remote, items = assign_item_keys(watches, remote)
+    watches, remote = assign_unit_ids(watches, remote)
+    rows = _narrow(watches)
+    stored = remote.select("item_id", "unit_id", _seconds().alias("_t"), "is_rewatch",
+                           "rewatch_id", "session_status", "aired_episodes", "watched_at")
 
     skipped: list[pl.DataFrame] = []
-    notes: list[pl.DataFrame] = [_extra_play_notes(watches)]
+    notes: list[pl.DataFrame] = []
 
-    watches, held, release_notes = _hold_before_release(watches, options)
-    skipped.append(held)
-    notes.append(release_notes)
+    rows, held, early = _hold_before_release(rows, options)
+    rows, undated = _undated_viewings(rows, options)
+    rows, hinted = _sentinels_for_rewatch_marks(rows, stored, options)
+    rows, present = _mark_present(rows, stored)
+    kept, collapsed = _apply_gap_rule(rows)
+    kept = _mark_canonical(kept, stored)
+    kept, capped = assign_sessions(kept, stored)
 
-    dated, undated_skips = _undated_viewings(watches, options)
-    skipped.append(undated_skips)
-
-    dated, hint_notes = _sentinels_for_rewatch_marks(dated, remote, options)
-    notes.append(hint_notes)
-
-    dated, present = _mark_present(dated, remote)
-    skipped.append(present)
-
-    kept, collapsed = _apply_gap_rule(dated)
-    skipped.append(collapsed)
-
-    kept = _mark_canonical(kept, remote)
-    kept, capped = assign_sessions(kept, remote)
-    skipped.append(capped)
-
+    tier = kept.filter(pl.lit(False))
     if not options.rewatches:
-        tier_skips = kept.filter(pl.col("kind") == rules.REWATCH)
+        tier = kept.filter(pl.col("kind") == rules.REWATCH)
         kept = kept.filter(pl.col("kind") == rules.CANONICAL)
-        skipped.append(
-            _skips(
-                tier_skips,
-                "rewatch_not_written_free_tier",
-                pl.format(
-                    "rewatch of {} not written: rewatch sessions need Simkl Pro or VIP",
-                    pl.col("watched_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                ),
-            )
-        )
 
-    writes = _write_frame(kept)
+    skipped = [
+        _skips(watches, held, "held_before_release", _held_detail()),
+        _skips(watches, undated, *_undated_reason(options)),
+        _skips(watches, present, "already_present",
+               pl.format("already on Simkl (viewing at {})", _iso("_other_t"))),
+        _skips(watches, collapsed, "collapsed_48h",
+               pl.format("within 48 hours of the viewing at {}; one viewing", _iso("_other_t"))),
+        _skips(watches, capped, "rewatch_cap", _cap_detail()),
+        _skips(watches, tier, "rewatch_not_written_free_tier",
+               pl.format("rewatch of {} not written: rewatch sessions need Simkl Pro or VIP",
+                         _iso("_t"))),
+    ]
+    notes = [
+        _skips(watches, rows_with_extra_plays(watches), "extra_plays",
+               pl.format("{} more plays counted without dates; not written, since their "
+                         "dates are unknown", pl.col("extra_plays"))),
+        _skips(watches, early, "before_release",
+               pl.format("watched {} days before the release date {}",
+                         pl.col("_days_before"), pl.col("release_date"))),
+        _skips(watches, hinted, "rewatch_without_earlier",
+               pl.lit("marked as a rewatch with no earlier viewing; "
+                      "an unknown-date first viewing is added")),
+    ]
+
+    writes = _write_frame(watches, kept, items)
     skipped_frame = _sorted_skips(skipped)
     notes_frame = _sorted_skips(notes)
     summary = summarize(events, writes, skipped_frame, notes_frame)
     return Plan(writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary)
 
 
-def _iso(column: str = "watched_at") -> pl.Expr:
-    return pl.col(column).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _seconds() -> pl.Expr:
+    return pl.col("watched_at").dt.epoch("s")
 
 
-def _skips(frame: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+def _iso(column: str) -> pl.Expr:
+    return pl.from_epoch(pl.col(column), time_unit="s").dt.strftime(_ISO)
+
+
+def _in_source_order(watches: pl.DataFrame) -> pl.DataFrame:
+    """Sort by file and row, and number the rows: `_order` is a row's identity."""
+    file_rank = pl.col("source_file").rank("dense")
+    return (
+        watches.sort(file_rank, pl.col("source_row"), nulls_last=True)
+        .with_row_index("_order")
+        .with_columns(pl.col("_order").cast(pl.Int64))
+    )
+
+
+def _narrow(watches: pl.DataFrame) -> pl.DataFrame:
+    days_before = (pl.col("release_date") - pl.col("watched_at").dt.date()).dt.total_days()
+    return watches.select(
+        "_order",
+        "item_id",
+        "unit_id",
+        _seconds().alias("_t"),
+        (pl.col("media_type") == "movie").alias("_movie"),
+        pl.col("rewatch_hint").fill_null(False).alias("_hint"),
+        days_before.alias("_days_before"),
+        pl.lit(None, dtype=pl.String).alias("_note"),
+    )
+
+
+def rows_with_extra_plays(watches: pl.DataFrame) -> pl.DataFrame:
+    """Return the order numbers of rows that counted plays without dates."""
+    return watches.filter(pl.col("extra_plays") > 0).select("_order")
+
+
+def _skips(watches: pl.DataFrame, rows: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+    """Gather the source columns of `rows` and give each the reason and detail."""
+    if rows.height == 0:
+        return pl.DataFrame(schema=SKIP_SCHEMA)
+    extra = [c for c in rows.columns if c.startswith("_") and c != "_order"]
+    picked = watches.drop([c for c in extra if c in watches.columns])[rows["_order"]]
+    picked = pl.concat([picked, rows.select(extra)], how="horizontal")
+    if "_t" in extra:
+        picked = picked.with_columns(
+            pl.from_epoch("_t", time_unit="s").dt.replace_time_zone("UTC").alias("watched_at")
+        )
     return conform_skips(
-        frame.with_columns(pl.lit(reason).alias("reason"), detail.alias("detail"))
+        picked.with_columns(pl.lit(reason).alias("reason"), detail.alias("detail"))
     )
 
 
@@ -109,86 +161,71 @@ def _sorted_skips(frames: list[pl.DataFrame]) -> pl.DataFrame:
     frames = [f for f in frames if f.height]
     if not frames:
         return pl.DataFrame(schema=SKIP_SCHEMA)
-    return pl.concat(frames).sort("source_file", "source_row", "reason", nulls_last=True)
+    file_rank = pl.col("source_file").rank("dense")
+    return pl.concat(frames).sort(file_rank, "source_row", "reason", nulls_last=True)
 
 
-def _extra_play_notes(watches: pl.DataFrame) -> pl.DataFrame:
-    rows = watches.filter(pl.col("extra_plays") > 0)
-    return _skips(
-        rows,
-        "extra_plays",
-        pl.format(
-            "{} more plays counted without dates; not written, since their dates are unknown",
-            pl.col("extra_plays"),
-        ),
+def _held_detail() -> pl.Expr:
+    return pl.format(
+        "watched {} days before the release date {}: probably a wrong match; "
+        "check the item and pass an override, or raise --hold-before-release-days",
+        pl.col("_days_before"),
+        pl.col("release_date"),
+    )
+
+
+def _cap_detail() -> pl.Expr:
+    return pl.format(
+        "rewatch session {} of this item: Simkl keeps at most {} sessions, "
+        "and the earliest viewings are kept",
+        pl.col("_session"),
+        pl.lit(rules.MAX_SESSIONS),
+    )
+
+
+def _undated_reason(options: PlanOptions) -> tuple[str, pl.Expr]:
+    if options.undated == "skip":
+        return "undated", pl.lit("no watch date; not written (the undated policy is skip)")
+    return "undated_extra", pl.lit(
+        "another undated play of this movie or episode; "
+        "only one unknown-date viewing is written"
     )
 
 
 def _hold_before_release(
-    watches: pl.DataFrame, options: PlanOptions
+    rows: pl.DataFrame, options: PlanOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Hold viewings far before the release date; note those shortly before."""
-    days_before = (pl.col("release_date") - pl.col("watched_at").dt.date()).dt.total_days()
-    watches = watches.with_columns(days_before.alias("_days_before"))
     limit = options.hold_before_release_days
-    if limit is None:
-        held_mask = pl.lit(False)
-    else:
-        held_mask = pl.col("_days_before").fill_null(0) > limit
-    held = watches.filter(held_mask)
-    early = watches.filter(~held_mask & (pl.col("_days_before").fill_null(0) > 0))
-    held_skips = _skips(
-        held,
-        "held_before_release",
-        pl.format(
-            "watched {} days before the release date {}: probably a wrong match; "
-            "check the item and pass an override, or raise --hold-before-release-days",
-            pl.col("_days_before"),
-            pl.col("release_date"),
-        ),
-    )
-    early_notes = _skips(
-        early,
-        "before_release",
-        pl.format("watched {} days before the release date {}", pl.col("_days_before"), pl.col("release_date")),
-    )
-    return watches.filter(~held_mask).drop("_days_before"), held_skips, early_notes
+    days = pl.col("_days_before").fill_null(0)
+    held_mask = pl.lit(False) if limit is None else days > limit
+    held = rows.filter(held_mask).select("_order", "_days_before")
+    early = rows.filter(~held_mask & (days > 0)).select("_order", "_days_before")
+    return rows.filter(~held_mask), held, early
 
 
-def _undated_viewings(
-    watches: pl.DataFrame, options: PlanOptions
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _undated_viewings(rows: pl.DataFrame, options: PlanOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Turn the first undated row of each unit into the unknown-date viewing.
 
     Further undated rows of the unit are reported, not written. With the
     "skip" policy every undated row is reported.
     """
-    undated = watches.filter(pl.col("watched_at").is_null())
-    dated = watches.filter(pl.col("watched_at").is_not_null())
+    undated = rows.filter(pl.col("_t").is_null())
+    dated = rows.filter(pl.col("_t").is_not_null())
     if options.undated == "skip":
-        return dated, _skips(
-            undated,
-            "undated",
-            pl.lit("no watch date; not written (the undated policy is skip)"),
-        )
-    first = pl.int_range(pl.len()).over("unit_key") == 0
-    undated = undated.with_columns(first.alias("_first"))
-    sentinels = undated.filter(pl.col("_first")).drop("_first")
-    sentinels = sentinels.with_columns(
-        pl.lit(rules.UNKNOWN_DATE).dt.cast_time_unit("us").alias("watched_at"),
-        pl.lit("unknown_date").alias("date_note"),
+        return dated, undated.select("_order")
+    first = pl.int_range(pl.len()).over("unit_id") == 0
+    undated = undated.sort("_order").with_columns(first.alias("_first"))
+    sentinels = undated.filter(pl.col("_first")).with_columns(
+        pl.lit(_UNKNOWN_SECONDS, dtype=pl.Int64).alias("_t"),
+        pl.lit("unknown_date").alias("_note"),
     )
-    extras = undated.filter(~pl.col("_first"))
-    extra_skips = _skips(
-        extras,
-        "undated_extra",
-        pl.lit("another undated play of this movie or episode; only one unknown-date viewing is written"),
-    )
-    return pl.concat([dated, sentinels.select(dated.columns)]), extra_skips
+    extras = undated.filter(~pl.col("_first")).select("_order")
+    return pl.concat([dated, sentinels.select(dated.columns)]), extras
 
 
 def _sentinels_for_rewatch_marks(
-    dated: pl.DataFrame, remote: pl.DataFrame, options: PlanOptions
+    rows: pl.DataFrame, stored: pl.DataFrame, options: PlanOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add an unknown-date first viewing where the first one is marked a rewatch.
 
@@ -197,55 +234,44 @@ def _sentinels_for_rewatch_marks(
     viewing whose date is unknown.
     """
     if options.rewatch_without_earlier != "sentinel":
-        return dated, pl.DataFrame(schema=SKIP_SCHEMA)
-    ordered = dated.sort("unit_key", "watched_at", "source_file", "source_row")
-    firsts = ordered.group_by("unit_key", maintain_order=True).first()
-    on_account = remote.select("unit_key").unique()
-    marked = firsts.filter(pl.col("rewatch_hint").fill_null(False)).join(
-        on_account, on="unit_key", how="anti"
+        return rows, pl.DataFrame(schema={"_order": pl.Int64})
+    firsts = rows.sort("unit_id", "_t", "_order").filter(
+        pl.int_range(pl.len()).over("unit_id") == 0
+    )
+    marked = firsts.filter(pl.col("_hint")).join(
+        stored.select("unit_id").unique(), on="unit_id", how="anti"
     )
     sentinels = marked.with_columns(
-        pl.lit(rules.UNKNOWN_DATE).dt.cast_time_unit("us").alias("watched_at"),
-        pl.lit("unknown_date_for_rewatch").alias("date_note"),
-        pl.lit(False).alias("rewatch_hint"),
-    ).select(dated.columns)
-    notes = _skips(
-        marked,
-        "rewatch_without_earlier",
-        pl.lit("marked as a rewatch with no earlier viewing; an unknown-date first viewing is added"),
+        pl.lit(_UNKNOWN_SECONDS, dtype=pl.Int64).alias("_t"),
+        pl.lit("unknown_date_for_rewatch").alias("_note"),
+        pl.lit(False).alias("_hint"),
     )
-    return pl.concat([dated, sentinels]), notes
+    return pl.concat([rows, sentinels]), marked.select("_order")
 
 
-def _mark_present(dated: pl.DataFrame, remote: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _mark_present(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split off viewings within 48 hours of one the account already holds."""
-    stored = (
-        remote.filter(pl.col("watched_at").is_not_null())
-        .select("unit_key", pl.col("watched_at").alias("_stored_at"), _SECONDS.alias("_stored_s"))
-        .sort("_stored_s")
+    account = (
+        stored.filter(pl.col("_t").is_not_null())
+        .select("unit_id", pl.col("_t").alias("_other_t"))
+        .sort("_other_t")
     )
-    probe = dated.with_row_index("_i").with_columns(_SECONDS.alias("_s")).sort("_s")
-    nearest = probe.join_asof(
-        stored,
-        left_on="_s",
-        right_on="_stored_s",
-        by="unit_key",
+    probe = rows.sort("_t").join_asof(
+        account,
+        left_on="_t",
+        right_on="_other_t",
+        by="unit_id",
         strategy="nearest",
         check_sortedness=False,
     )
-    close = (nearest["_s"] - nearest["_stored_s"]).abs() < rules.MIN_GAP_SECONDS
-    nearest = nearest.with_columns(close.fill_null(False).alias("_present")).sort("_i")
-    present = nearest.filter(pl.col("_present"))
-    skips = _skips(
-        present,
-        "already_present",
-        pl.format("already on Simkl (viewing at {})", _iso("_stored_at")),
-    )
-    kept = nearest.filter(~pl.col("_present")).drop("_i", "_s", "_stored_at", "_stored_s", "_present")
-    return kept, skips
+    close = ((pl.col("_t") - pl.col("_other_t")).abs() < rules.MIN_GAP_SECONDS).fill_null(False)
+    probe = probe.with_columns(close.alias("_present"))
+    present = probe.filter(pl.col("_present")).select("_order", "_other_t")
+    kept = probe.filter(~pl.col("_present")).drop("_other_t", "_present")
+    return kept, present
 
 
-def _apply_gap_rule(dated: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _apply_gap_rule(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep viewings at least 48 hours after the previous kept one of the unit.
 
     The gap is anchored on kept viewings, not on collapsed ones: 0 h, 30 h
@@ -254,61 +280,61 @@ def _apply_gap_rule(dated: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     one, so the number of passes is the largest number of viewings kept for
     one unit.
     """
-    ordered = dated.sort("unit_key", "watched_at", "source_file", "source_row", nulls_last=True)
+    ordered = rows.sort("unit_id", "_t", "_order")
     if ordered.height == 0:
-        return ordered, pl.DataFrame(schema=SKIP_SCHEMA)
-    unit_ids = ordered["unit_key"].rank("dense").to_numpy().astype(np.int64)
-    seconds = ordered["watched_at"].dt.epoch("s").to_numpy().astype(np.int64)
-    offset = seconds - seconds.min()
-    combined = (unit_ids << 34) + offset
+        return ordered, pl.DataFrame(schema={"_order": pl.Int64, "_other_t": pl.Int64})
+    codes = ordered["unit_id"].to_numpy()
+    unit_ids = np.cumsum(np.r_[False, codes[1:] != codes[:-1]]).astype(np.int64)
+    seconds = ordered["_t"].to_numpy().astype(np.int64)
+    # Unit in the high bits, time in the low 34 bits (seconds span 544 years).
+    combined = (unit_ids << 34) + (seconds - seconds.min())
 
     kept = np.zeros(ordered.height, dtype=bool)
-    starts = np.flatnonzero(np.r_[True, unit_ids[1:] != unit_ids[:-1]])
-    current = starts
+    current = np.flatnonzero(np.r_[True, unit_ids[1:] != unit_ids[:-1]])
     while current.size:
         kept[current] = True
         following = np.searchsorted(combined, combined[current] + rules.MIN_GAP_SECONDS, "left")
         inside = following < ordered.height
         following = following[inside]
-        same_unit = unit_ids[following] == unit_ids[current[inside]]
-        current = following[same_unit]
+        current = following[unit_ids[following] == unit_ids[current[inside]]]
 
     # The viewing each collapsed one joined: the last kept one before it.
     anchor = np.maximum.accumulate(np.where(kept, np.arange(ordered.height), 0))
     ordered = ordered.with_columns(
-        pl.Series("_kept", kept),
-        pl.Series("_anchor_at", ordered["watched_at"].to_numpy()[anchor]).dt.replace_time_zone("UTC"),
+        pl.Series("_kept", kept), pl.Series("_other_t", seconds[anchor])
     )
-    collapsed = _skips(
-        ordered.filter(~pl.col("_kept")),
-        "collapsed_48h",
-        pl.format("within 48 hours of the viewing at {}; one viewing", _iso("_anchor_at")),
-    )
-    return ordered.filter(pl.col("_kept")).drop("_kept", "_anchor_at"), collapsed
+    collapsed = ordered.filter(~pl.col("_kept")).select("_order", "_other_t")
+    return ordered.filter(pl.col("_kept")).drop("_kept", "_other_t"), collapsed
 
 
-def _mark_canonical(kept: pl.DataFrame, remote: pl.DataFrame) -> pl.DataFrame:
+def _mark_canonical(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """Make each unit's first kept viewing canonical unless the account has one."""
-    on_account = remote.filter(~pl.col("is_rewatch")).select("unit_key").unique()
-    kept = kept.sort("unit_key", "watched_at", "source_file", "source_row")
+    on_account = stored.filter(~pl.col("is_rewatch")).select("unit_id").unique()
     kept = kept.join(
-        on_account.with_columns(pl.lit(True).alias("_has_canonical")), on="unit_key", how="left"
-    )
-    first = pl.int_range(pl.len()).over("unit_key") == 0
+        on_account.with_columns(pl.lit(True).alias("_has_canonical")), on="unit_id", how="left"
+    ).sort("unit_id", "_t", "_order")
+    first = pl.int_range(pl.len()).over("unit_id") == 0
     is_canonical = first & pl.col("_has_canonical").is_null()
-    return kept.with_columns(
-        pl.when(is_canonical).then(pl.lit(rules.CANONICAL)).otherwise(pl.lit(rules.REWATCH)).alias("kind")
-    ).drop("_has_canonical")
+    kind = pl.when(is_canonical).then(pl.lit(rules.CANONICAL)).otherwise(pl.lit(rules.REWATCH))
+    return kept.with_columns(kind.alias("kind")).drop("_has_canonical")
 
 
-def _write_frame(kept: pl.DataFrame) -> pl.DataFrame:
-    frame = kept.with_columns(
-        pl.format("{}@{}", pl.col("unit_key"), _iso()).alias("write_key"),
+def _write_frame(watches: pl.DataFrame, kept: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """Gather the source columns of kept viewings into the writes frame."""
+    kept = kept.sort("round", "item_id", "session", "_t", "unit_id", "_order")
+    decided = kept.select("_t", "_note", "kind", "session", "session_status", "rewatch_id", "round")
+    source = watches.drop(decided.columns, strict=False)[kept["_order"]]
+    frame = pl.concat([source, decided], how="horizontal").join(
+        items, on="item_id", how="left", maintain_order="left"
     )
+    watched_at = pl.from_epoch("_t", time_unit="s").dt.replace_time_zone("UTC")
+    frame = frame.with_columns(
+        watched_at.dt.cast_time_unit("us").alias("watched_at"),
+        pl.coalesce("_note", "date_note").alias("date_note"),
+        unit_key().alias("unit_key"),
+    ).with_columns(pl.format("{}@{}", pl.col("unit_key"), _iso("_t")).alias("write_key"))
     columns = [
         (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in WRITE_SCHEMA.items()
     ]
-    return frame.select(columns).sort(
-        "round", "item_key", "session", "watched_at", "unit_key", "source_file", "source_row"
-    )
+    return frame.select(columns)

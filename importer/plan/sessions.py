@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
-from importer.events import conform_skips
 from importer.plan import rules
 
 
@@ -23,103 +23,155 @@ from importer.plan import rules
 class _Session:
     index: int
     rewatch_id: int | None
-    units: set[str] = field(default_factory=set)
+    units: set[int] = field(default_factory=set)
     completed: bool = False
 
 
 @dataclass
 class _AccountSessions:
-    count: int
-    active: _Session | None
-    aired: int | None
+    count: int = 0
+    active: _Session | None = None
+    aired: int | None = None
 
 
-def _account_sessions(remote: pl.DataFrame) -> dict[str, _AccountSessions]:
+def _account_sessions(remote: pl.DataFrame) -> dict[int, _AccountSessions]:
     """Summarize each item's sessions on the account: count, active one, aired."""
-    aired = (
-        remote.group_by("item_key")
-        .agg(pl.col("aired_episodes").max())
-        .filter(pl.col("aired_episodes").is_not_null())
-    )
-    aired_by_item = dict(aired.iter_rows())
-    rows = remote.filter(pl.col("is_rewatch") & pl.col("rewatch_id").is_not_null())
+    result: dict[int, _AccountSessions] = {}
+    aired = remote.group_by("item_id").agg(pl.col("aired_episodes").max()).drop_nulls()
+    for item_id, count in aired.iter_rows():
+        result[item_id] = _AccountSessions(aired=count)
     sessions = (
-        rows.group_by("item_key", "rewatch_id")
+        remote.filter(pl.col("is_rewatch") & pl.col("rewatch_id").is_not_null())
+        .group_by("item_id", "rewatch_id")
         .agg(
             pl.col("watched_at").min().alias("start"),
             pl.col("session_status").first(),
-            pl.col("unit_key").unique().alias("units"),
+            pl.col("unit_id").unique().alias("units"),
         )
-        .sort("item_key", "start", "rewatch_id", nulls_last=True)
+        .sort("item_id", "start", "rewatch_id", nulls_last=True)
     )
-    result: dict[str, _AccountSessions] = {}
-    for item_key, rewatch_id, _start, status, units in sessions.iter_rows():
-        entry = result.setdefault(item_key, _AccountSessions(0, None, aired_by_item.get(item_key)))
+    for item_id, rewatch_id, _start, status, units in sessions.iter_rows():
+        entry = result.setdefault(item_id, _AccountSessions())
         entry.count += 1
         if status == rules.ACTIVE:
             entry.active = _Session(entry.count, rewatch_id, set(units))
-    for item_key, count in aired_by_item.items():
-        result.setdefault(item_key, _AccountSessions(0, None, count))
     return result
 
 
-def assign_sessions(kept: pl.DataFrame, remote: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Add session, session_status, rewatch_id and round; split off capped rows."""
-    account = _account_sessions(remote)
-    kept = kept.sort("item_key", "watched_at", "unit_key", "source_file", "source_row")
-    items = kept["item_key"].to_list()
-    units = kept["unit_key"].to_list()
-    kinds = kept["kind"].to_list()
-    movies = (kept["media_type"] == "movie").to_list()
+def _chain_starts(items: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Mark the rows that open a session, for shows whose sessions never complete.
 
-    sessions: list[int] = [0] * kept.height
-    rewatch_ids: list[int | None] = [None] * kept.height
-    completed_flags: list[bool] = [False] * kept.height
+    Rows are one item's rewatches in time order, items contiguous. A session
+    that starts at row s ends before the first row i > s whose episode
+    already appeared at or after s. With prev(i) the previous row of i's
+    episode, that row is min{i : prev(i) >= s}: a suffix minimum, so every
+    item's chain advances together, one session per pass.
+    """
+    n = items.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.arange(n)
+    # The previous row of the same episode: neighbours after a stable sort.
+    by_unit = np.argsort(units, kind="stable")
+    same = np.r_[False, units[by_unit][1:] == units[by_unit][:-1]]
+    previous = np.full(n, -1, dtype=np.int64)
+    previous[by_unit[same]] = by_unit[np.flatnonzero(same) - 1]
+    has_previous = previous >= 0
+    first_reuse = np.full(n + 1, n, dtype=np.int64)
+    np.minimum.at(first_reuse, previous[has_previous], order[has_previous])
+    next_start = np.minimum.accumulate(first_reuse[::-1])[::-1]
 
+    starts = np.zeros(n, dtype=bool)
+    current = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
+    while current.size:
+        starts[current] = True
+        following = next_start[current]
+        inside = following < n
+        following = following[inside]
+        current = following[items[following] == items[current[inside]]]
+    return starts
+
+
+def _simple_sessions(rows: pl.DataFrame, account: dict[int, _AccountSessions]) -> pl.DataFrame:
+    """Sessions of items with no active account session and no aired count."""
+    items = rows["item_id"].to_numpy()
+    movies = rows["_movie"].to_numpy()
+    starts = movies | _chain_starts(items, rows["unit_id"].to_numpy())
+    account_counts = {item: state.count for item, state in account.items() if state.count}
+    counts = (
+        rows["item_id"].replace_strict(account_counts, default=0, return_dtype=pl.Int64).to_numpy()
+    )
+    ordinal = pl.Series(starts).cast(pl.Int64).cum_sum().to_numpy()
+    first_of_item = np.r_[True, items[1:] != items[:-1]]
+    base = np.maximum.accumulate(np.where(first_of_item, ordinal - 1, 0))
+    session = counts + ordinal - base
+    return rows.with_columns(
+        pl.Series("session", session, dtype=pl.Int32),
+        pl.lit(None, dtype=pl.Int64).alias("rewatch_id"),
+        pl.Series("_completed", movies, dtype=pl.Boolean),
+    )
+
+
+def _stateful_sessions(rows: pl.DataFrame, account: dict[int, _AccountSessions]) -> pl.DataFrame:
+    """Sessions of items whose account state matters, one row at a time."""
+    sessions: list[int] = []
+    rewatch_ids: list[int | None] = []
+    completed: list[bool] = []
     previous_item = None
-    state: _AccountSessions | None = None
+    state = _AccountSessions()
     current: _Session | None = None
     next_index = 1
-    for row, item in enumerate(items):
+    for item, unit, movie in rows.select("item_id", "unit_id", "_movie").iter_rows():
         if item != previous_item:
             previous_item = item
-            state = account.get(item, _AccountSessions(0, None, None))
+            state = account.get(item, _AccountSessions())
             current = state.active
             next_index = state.count + 1
-        if kinds[row] != rules.REWATCH:
-            continue
-        assert state is not None
-        unit = units[row]
-        if movies[row] or current is None or current.completed or unit in current.units:
+        if movie or current is None or current.completed or unit in current.units:
             current = _Session(next_index, None)
             next_index += 1
         current.units.add(unit)
-        if movies[row] or (state.aired is not None and len(current.units) >= state.aired):
+        if movie or (state.aired is not None and len(current.units) >= state.aired):
             current.completed = True
-        sessions[row] = current.index
-        rewatch_ids[row] = current.rewatch_id
-        completed_flags[row] = current.completed
-
-    kept = kept.with_columns(
+        sessions.append(current.index)
+        rewatch_ids.append(current.rewatch_id)
+        completed.append(current.completed)
+    return rows.with_columns(
         pl.Series("session", sessions, dtype=pl.Int32),
         pl.Series("rewatch_id", rewatch_ids, dtype=pl.Int64),
-        pl.Series("_completed", completed_flags, dtype=pl.Boolean),
+        pl.Series("_completed", completed, dtype=pl.Boolean),
     )
+
+
+def assign_sessions(kept: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add session, session_status, rewatch_id and round; split off capped rows.
+
+    `kept` is the planner's narrow frame with `kind`; `stored` the account's
+    rows with item and unit ids. Capped rows come back with their order
+    number, time and the session number they would have had.
+    """
+    account = _account_sessions(stored)
+    kept = kept.sort("item_id", "_t", "unit_id", "_order")
+    canonical = kept.filter(pl.col("kind") == rules.CANONICAL).with_columns(
+        pl.lit(0, dtype=pl.Int32).alias("session"),
+        pl.lit(None, dtype=pl.Int64).alias("rewatch_id"),
+        pl.lit(False).alias("_completed"),
+    )
+    rewatch = kept.filter(pl.col("kind") == rules.REWATCH)
+    stateful_items = [
+        item for item, state in account.items() if state.active is not None or state.aired is not None
+    ]
+    is_stateful = pl.col("item_id").is_in(stateful_items) & ~pl.col("_movie")
+    parts = [
+        canonical,
+        _simple_sessions(rewatch.filter(~is_stateful), account),
+        _stateful_sessions(rewatch.filter(is_stateful), account),
+    ]
+    kept = pl.concat(parts).sort("item_id", "_t", "unit_id", "_order")
+
     capped = kept.filter(pl.col("session") > rules.MAX_SESSIONS)
-    kept = kept.filter(pl.col("session") <= rules.MAX_SESSIONS)
-    kept = _session_states(kept)
-    capped_skips = conform_skips(
-        capped.with_columns(
-            pl.lit("rewatch_cap").alias("reason"),
-            pl.format(
-                "rewatch session {} of this item: Simkl keeps at most {} sessions, "
-                "and the earliest viewings are kept",
-                pl.col("session"),
-                pl.lit(rules.MAX_SESSIONS),
-            ).alias("detail"),
-        )
-    )
-    return kept, capped_skips
+    kept = _session_states(kept.filter(pl.col("session") <= rules.MAX_SESSIONS))
+    return kept, capped.select("_order", "_t", pl.col("session").alias("_session"))
 
 
 def _session_states(kept: pl.DataFrame) -> pl.DataFrame:
@@ -130,8 +182,8 @@ def _session_states(kept: pl.DataFrame) -> pl.DataFrame:
     keeps at most one active session per item.
     """
     rewatch = pl.col("kind") == rules.REWATCH
-    last_session = pl.col("session").max().over("item_key")
-    completed = pl.col("_completed").any().over("item_key", "session")
+    last_session = pl.col("session").max().over("item_id")
+    completed = pl.col("_completed").any().over("item_id", "session")
     status = (
         pl.when(~rewatch)
         .then(pl.lit(None, dtype=pl.String))
@@ -141,12 +193,10 @@ def _session_states(kept: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit(rules.ACTIVE))
         .otherwise(pl.lit(rules.CLOSED))
     )
-    round_number = (
-        pl.when(rewatch)
-        .then(pl.col("session").rank("dense").over("item_key", "kind"))
-        .otherwise(0)
-        .cast(pl.Int32)
-    )
-    return kept.with_columns(status.alias("session_status"), round_number.alias("round")).drop(
-        "_completed"
-    )
+    # Canonical rows have session 0, which ranks first where present.
+    has_canonical = (~rewatch).any().over("item_id").cast(pl.Int64)
+    dense = pl.col("session").rank("dense").over("item_id").cast(pl.Int64)
+    round_number = pl.when(rewatch).then(dense - has_canonical).otherwise(0)
+    return kept.with_columns(
+        status.alias("session_status"), round_number.cast(pl.Int32).alias("round")
+    ).drop("_completed")
