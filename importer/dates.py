@@ -1,0 +1,409 @@
+"""Vectorized parsing of watch dates into UTC instants.
+
+Every reader passes its raw date column through `parse_watched_at`, which
+returns the `watched_at`, `date_precision`, `date_note`, `raw_watched_at`
+and `problem` columns of the events frame. The rules:
+
+- an instant with `Z`, `UTC` or a numeric offset is that instant, truncated
+  to whole seconds (Go-style `2017-05-02 21:24:51 +0000 UTC` included);
+- a date and time without a zone is read in `timezone` (None: the machine's
+  zone), converted per value so that daylight saving time is right;
+- a date without a time is 12:00 UTC that day (`date_anchor="utc-noon"`)
+  or 12:00 in `timezone` (`date_anchor="local-noon"`); when that anchor is
+  later than `now` on the current day, it is clamped to `now`;
+- day-first dates (`dd/mm/yyyy HH:MM`, `18-12-2023 21:50:41`, as in Simkl's
+  CSV backup) are accepted;
+- empty cells, "unknown", "null" and epoch placeholders (1970-01-01
+  00:00:00 or 00:00:01 UTC, any time on 1969-12-31) mean an unknown date;
+- anything else is unparseable: null `watched_at`, the text kept in
+  `raw_watched_at` and a `problem` message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from importer.events import (
+    PRECISION_DATE,
+    PRECISION_INSTANT,
+    PRECISION_UNKNOWN,
+    UTC_DATETIME,
+)
+
+logger = logging.getLogger(__name__)
+
+ANCHOR_UTC_NOON = "utc-noon"
+ANCHOR_LOCAL_NOON = "local-noon"
+DATE_ANCHORS = (ANCHOR_UTC_NOON, ANCHOR_LOCAL_NOON)
+
+NOTE_SENTINEL = "sentinel"
+NOTE_CLAMPED = "clamped_to_now"
+
+# Values that stand for "no date" rather than a broken one.
+UNKNOWN_WORDS = ("", "unknown", "null", "none", "n/a", "na", "-", "0")
+
+# Year first: ISO 8601 and its common relatives (space or T separator,
+# optional seconds and fraction, offset as Z, UTC, +hh:mm or +hhmm, and the
+# Go time.String() form "+0000 UTC").
+_YEAR_FIRST = (
+    r"^(?<y>\d{4})[-/.](?<m>\d{1,2})[-/.](?<d>\d{1,2})"
+    r"(?:[T ]+(?<hh>\d{1,2}):(?<mi>\d{2})(?::(?<ss>\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(?<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?(?:\s*(?:UTC|GMT))?$"
+)
+# Day first, as Simkl's CSV backup writes it: 04/11/2023 05:01, 18-12-2023.
+_DAY_FIRST = (
+    r"^(?<d>\d{1,2})[-/.](?<m>\d{1,2})[-/.](?<y>\d{4})"
+    r"(?:[T ]+(?<hh>\d{1,2}):(?<mi>\d{2})(?::(?<ss>\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(?<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?$"
+)
+_PARTS = ("y", "m", "d", "hh", "mi", "ss", "tz")
+
+_EPOCH_LOW = datetime(1969, 12, 31, tzinfo=ZoneInfo("UTC"))
+_EPOCH_HIGH = datetime(1970, 1, 1, 0, 0, 1, tzinfo=ZoneInfo("UTC"))
+
+
+@dataclass(frozen=True)
+class DatePolicy:
+    """How date strings become instants; see the module docstring."""
+
+    timezone: str | None = None
+    date_anchor: str = ANCHOR_UTC_NOON
+    now: datetime | None = None
+
+
+def local_zone_name() -> str:
+    """Return the IANA name of the machine's time zone, or "UTC" if unknown."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name and _is_zone(name):
+        return name
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        target = str(localtime.resolve())
+        marker = "zoneinfo/"
+        if marker in target:
+            name = target.split(marker, 1)[1]
+            if _is_zone(name):
+                return name
+    timezone_file = Path("/etc/timezone")
+    if timezone_file.is_file():
+        name = timezone_file.read_text(encoding="utf-8").strip()
+        if _is_zone(name):
+            return name
+    logger.debug("machine time zone not found, using UTC")
+    return "UTC"
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def check_policy(policy: DatePolicy) -> str:
+    """Return the zone name to use, or raise ValueError for a bad policy."""
+    if policy.date_anchor not in DATE_ANCHORS:
+        raise ValueError(
+            f"date anchor {policy.date_anchor!r} is invalid; "
+            f"use one of {', '.join(DATE_ANCHORS)}"
+        )
+    zone = policy.timezone or local_zone_name()
+    if not _is_zone(zone):
+        raise ValueError(
+            f"time zone {zone!r} is not a known IANA zone; "
+            "use a name such as Europe/Berlin or UTC"
+        )
+    return zone
+
+
+def _extract(text: pl.Expr, pattern: str) -> pl.Expr:
+    return text.str.extract_groups(pattern)
+
+
+def _components(text: pl.Expr) -> list[pl.Expr]:
+    """Return one expression per date part, from whichever pattern matched."""
+    year_first = _extract(text, _YEAR_FIRST)
+    day_first = _extract(text, _DAY_FIRST)
+    return [
+        pl.coalesce(year_first.struct.field(part), day_first.struct.field(part)).alias(
+            f"_{part}"
+        )
+        for part in _PARTS
+    ]
+
+
+def _pad(name: str, width: int) -> pl.Expr:
+    return pl.col(name).str.zfill(width)
+
+
+def _naive(hour: pl.Expr, minute: pl.Expr, second: pl.Expr) -> pl.Expr:
+    """Build a naive datetime from the extracted parts (null when invalid)."""
+    text = pl.concat_str(
+        [
+            _pad("_y", 4),
+            pl.lit("-"),
+            _pad("_m", 2),
+            pl.lit("-"),
+            _pad("_d", 2),
+            pl.lit(" "),
+            hour,
+            pl.lit(":"),
+            minute,
+            pl.lit(":"),
+            second,
+        ]
+    )
+    return text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
+
+
+def _offset_minutes() -> pl.Expr:
+    """Return the UTC offset in minutes (0 for Z/UTC/GMT, null when absent)."""
+    tz = pl.col("_tz")
+    digits = tz.str.replace(":", "", literal=True)
+    hours = digits.str.slice(1, 2).cast(pl.Int64, strict=False)
+    minutes = digits.str.slice(3, 2).cast(pl.Int64, strict=False)
+    sign = pl.when(digits.str.starts_with("-")).then(-1).otherwise(1)
+    numeric = sign * (hours * 60 + minutes)
+    return (
+        pl.when(tz.is_in(["Z", "UTC", "GMT"]))
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(numeric)
+    )
+
+
+def _localize(naive: pl.Expr, zone: str) -> pl.Expr:
+    """Read a naive wall-clock time in `zone` and convert it to UTC.
+
+    A time that does not exist (skipped by a daylight saving jump) is moved
+    forward by one hour; an ambiguous one takes the earlier instant.
+    """
+    direct = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+    shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(
+        zone, ambiguous="earliest", non_existent="null"
+    )
+    return pl.coalesce(direct, shifted).dt.convert_time_zone("UTC")
+
+
+_FAST_INSTANT = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]00:?00)?$"
+_FAST_UTC = r"(?:Z|[+-]00:?00)$"
+_FAST_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def parse_watched_at(
+    frame: pl.DataFrame, column: str, policy: DatePolicy, *, field: str = "watched_at"
+) -> pl.DataFrame:
+    """Parse `frame[column]` and add the events date columns to `frame`.
+
+    Adds `watched_at`, `date_precision`, `date_note`, `raw_watched_at` and
+    `problem` (appended to any existing problem). `field` names the value in
+    problem messages. Raises ValueError for an invalid policy.
+    """
+    zone = check_policy(policy)
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    work = frame.with_columns(
+        text.alias("_text"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_index")
+    )
+    work = _wall_clock(work)
+    has_time = pl.col("_has_time")
+    naive = pl.col("_naive")
+    with_zone = (naive - pl.duration(minutes=pl.col("_offset"))).dt.replace_time_zone(
+        "UTC"
+    )
+    if policy.date_anchor == ANCHOR_LOCAL_NOON:
+        noon = _localize(naive, zone)
+    else:
+        noon = naive.dt.replace_time_zone("UTC")
+    parsed = (
+        pl.when(has_time & pl.col("_offset").is_not_null())
+        .then(with_zone)
+        .when(has_time)
+        .then(_localize(naive, zone))
+        .otherwise(noon)
+        .dt.cast_time_unit("us")
+        .dt.truncate("1s")
+    )
+    work = work.with_columns(
+        parsed.alias("_parsed"),
+        naive.dt.date().alias("_naive_day"),
+        pl.when(has_time)
+        .then(pl.lit(PRECISION_INSTANT))
+        .otherwise(pl.lit(PRECISION_DATE))
+        .alias("_precision"),
+    )
+    return _finish(work, field, policy.now, zone, policy.date_anchor)
+
+
+def _wall_clock(work: pl.DataFrame) -> pl.DataFrame:
+    """Add `_naive` (wall-clock time, or noon for a date), `_has_time`, `_offset`.
+
+    The common shapes (ISO date, ISO instant in UTC) take a fast path; only
+    the other rows go through the general patterns, then the original row
+    order is restored.
+    """
+    text = pl.col("_text")
+    fast_instant = text.str.contains(_FAST_INSTANT)
+    fast_date = text.str.contains(_FAST_DATE)
+    work = work.with_columns(
+        fast_instant.fill_null(False).alias("_fast_instant"),
+        fast_date.fill_null(False).alias("_fast_date"),
+    )
+    fast = work.filter(pl.col("_fast_instant") | pl.col("_fast_date"))
+    slow = work.filter(~(pl.col("_fast_instant") | pl.col("_fast_date")))
+    wall = pl.col("_text").str.slice(0, 19).str.replace("T", " ", literal=True)
+    fast = fast.with_columns(
+        pl.when(pl.col("_fast_instant"))
+        .then(wall.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"))
+        .otherwise(
+            pl.col("_text")
+            .str.to_date("%Y-%m-%d", strict=False)
+            .cast(pl.Datetime("us"))
+            + pl.duration(hours=12)
+        )
+        .alias("_naive"),
+        pl.col("_fast_instant").alias("_has_time"),
+        pl.when(pl.col("_fast_instant") & pl.col("_text").str.contains(_FAST_UTC))
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(pl.lit(None, dtype=pl.Int64))
+        .alias("_offset"),
+    )
+    if slow.height:
+        slow = _general_wall_clock(slow)
+        fast = pl.concat([fast, slow], how="vertical_relaxed").sort("_index")
+    return fast.drop("_fast_instant", "_fast_date")
+
+
+def _general_wall_clock(slow: pl.DataFrame) -> pl.DataFrame:
+    slow = slow.with_columns(_components(pl.col("_text")))
+    has_time = pl.col("_hh").is_not_null()
+    naive_time = _naive(_pad("_hh", 2), pl.col("_mi"), pl.col("_ss").fill_null("00"))
+    naive_noon = _naive(pl.lit("12"), pl.lit("00"), pl.lit("00"))
+    slow = slow.with_columns(
+        pl.when(has_time).then(naive_time).otherwise(naive_noon).alias("_naive"),
+        has_time.alias("_has_time"),
+        _offset_minutes().alias("_offset"),
+    )
+    return slow.drop([f"_{part}" for part in _PARTS])
+
+
+def _finish(
+    work: pl.DataFrame,
+    field: str,
+    now: datetime | None,
+    zone: str,
+    anchor: str,
+) -> pl.DataFrame:
+    parsed = pl.col("_parsed")
+    lowered = pl.col("_text").str.to_lowercase()
+    empty = pl.col("_text").is_null() | lowered.is_in(list(UNKNOWN_WORDS))
+    sentinel = parsed.is_between(
+        pl.lit(_EPOCH_LOW, dtype=UTC_DATETIME), pl.lit(_EPOCH_HIGH, dtype=UTC_DATETIME)
+    ) | (pl.col("_precision") == PRECISION_DATE) & pl.col("_naive_day").is_in(
+        [_EPOCH_LOW.date(), _EPOCH_HIGH.date()]
+    )
+    failed = ~empty & parsed.is_null()
+    clamp = _clamp_condition(now, zone, anchor)
+    watched_at = (
+        pl.when(empty | sentinel | failed)
+        .then(pl.lit(None, dtype=UTC_DATETIME))
+        .when(clamp)
+        .then(pl.lit(now, dtype=UTC_DATETIME))
+        .otherwise(parsed)
+    )
+    note = (
+        pl.when(sentinel)
+        .then(pl.lit(NOTE_SENTINEL))
+        .when(~failed & clamp)
+        .then(pl.lit(NOTE_CLAMPED))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    precision = (
+        pl.when(empty | sentinel | failed)
+        .then(pl.lit(PRECISION_UNKNOWN))
+        .otherwise(pl.col("_precision"))
+    )
+    out = work.with_columns(
+        failed.alias("_failed"),
+        watched_at.alias("watched_at"),
+        precision.alias("date_precision"),
+        note.alias("date_note"),
+    )
+    out = _with_failures(out, field)
+    scratch = [
+        "_text",
+        "_index",
+        "_naive",
+        "_has_time",
+        "_offset",
+        "_parsed",
+        "_precision",
+        "_naive_day",
+        "_failed",
+    ]
+    return out.drop(scratch)
+
+
+def _with_failures(out: pl.DataFrame, field: str) -> pl.DataFrame:
+    """Keep the text of unparseable dates and add a problem for each."""
+    if not out["_failed"].any():
+        return out.with_columns(pl.lit(None, dtype=pl.String).alias("raw_watched_at"))
+    failed = pl.col("_failed")
+    message = pl.format(f"{field}='{{}}': unparseable date", pl.col("_text"))
+    problem = pl.when(failed).then(message).otherwise(pl.lit(None, dtype=pl.String))
+    existing = (
+        pl.col("problem") if "problem" in out.columns else pl.lit(None, dtype=pl.String)
+    )
+    return out.with_columns(
+        pl.when(failed).then(pl.col("_text")).otherwise(None).alias("raw_watched_at"),
+        join_problems(existing, problem).alias("problem"),
+    )
+
+
+def _clamp_condition(now: datetime | None, zone: str, anchor: str) -> pl.Expr:
+    """Return true for date-only values on today's date anchored after `now`."""
+    if now is None:
+        return pl.lit(False)
+    anchor_zone = zone if anchor == ANCHOR_LOCAL_NOON else "UTC"
+    today = now.astimezone(ZoneInfo(anchor_zone)).date()
+    parsed = pl.col("_parsed")
+    local_day = parsed.dt.convert_time_zone(anchor_zone).dt.date()
+    return (
+        (pl.col("_precision") == PRECISION_DATE)
+        & (parsed > pl.lit(now, dtype=UTC_DATETIME))
+        & (local_day == pl.lit(today))
+    ).fill_null(False)
+
+
+def join_problems(left: pl.Expr, right: pl.Expr) -> pl.Expr:
+    """Join two nullable problem messages with "; ", keeping whichever exists."""
+    return (
+        pl.when(left.is_null())
+        .then(right)
+        .when(right.is_null())
+        .then(left)
+        .otherwise(pl.concat_str([left, pl.lit("; "), right]))
+    )
+
+
+def parse_date(text: pl.Expr) -> pl.Expr:
+    """Parse a date-only column such as a release date (null when invalid)."""
+    cleaned = text.cast(pl.String).str.strip_chars().str.slice(0, 10)
+    return cleaned.str.to_date("%Y-%m-%d", strict=False)
+
+
+def policy_from(
+    timezone: str | None, date_anchor: str, now: datetime | None
+) -> DatePolicy:
+    """Build a DatePolicy; `now` is truncated to whole seconds."""
+    if now is not None:
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo("UTC"))
+        now = now.astimezone(ZoneInfo("UTC")).replace(microsecond=0)
+    return DatePolicy(timezone=timezone, date_anchor=date_anchor, now=now)

@@ -1,0 +1,368 @@
+"""The generic reader: CSV or JSON rows turned into events by a mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import polars as pl
+
+from importer.dates import DatePolicy, parse_date, parse_watched_at
+from importer.errors import ReadError
+from importer.events import (
+    RECORD_RATING,
+    RECORD_WATCH,
+    RECORD_WATCHLIST,
+    conform,
+    conform_skips,
+)
+from importer.readers.base import FileSummary, ReadOptions
+from importer.readers.csvio import LINE_COLUMN
+from importer.readers.mapping import (
+    MEDIA_ANIME,
+    MEDIA_EPISODE,
+    MEDIA_EPISODE_BY_ID,
+    MEDIA_IGNORE,
+    MEDIA_MOVIE,
+    MEDIA_SERIES,
+    MEDIA_SHOW,
+    RECORD_SKIP,
+    Mapping,
+)
+from importer.readers.values import (
+    count,
+    flag,
+    imdb_id,
+    int_id,
+    text,
+    with_rating,
+    with_year,
+)
+
+logger = logging.getLogger(__name__)
+
+NOTE_FROM_RATING = "date_from_rating"
+NOTE_BULK = "bulk_marked"
+
+_INT_IDS = ("simkl", "tmdb", "tvdb", "mal", "anidb", "anilist", "kitsu", "trakt")
+_EPISODE_INT_IDS = ("ep_tvdb", "ep_tmdb", "ep_trakt")
+_STRING_IDS = ("trakt_slug", "letterboxd")
+_NUMBERS = ("season", "episode", "episode_abs")
+
+
+def json_records(data: bytes, mapping: Mapping, display: str) -> pl.DataFrame | None:
+    """Return the rows of a JSON document as a flat frame, or None.
+
+    The rows are the list at the first of `mapping.records_path` that holds
+    a list of objects ("" is a top-level array). Nested objects become
+    dotted column names (`ids.tmdb`), and `mapping.explode` names a list
+    column that yields one row per element.
+    """
+    try:
+        document = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    for path in mapping.records_path:
+        items = _at_path(document, path)
+        if (
+            isinstance(items, list)
+            and items
+            and all(isinstance(i, dict) for i in items)
+        ):
+            return _flatten(items, mapping)
+    return None
+
+
+def _at_path(document: object, path: str) -> object:
+    node = document
+    for key in filter(None, path.split(".")):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _flatten(items: list[dict], mapping: Mapping) -> pl.DataFrame:
+    frame = pl.json_normalize(items, separator=".", infer_schema_length=None)
+    frame = frame.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE_COLUMN)
+    )
+    explode = mapping.explode
+    if explode and explode in frame.columns:
+        frame = frame.explode(explode)
+        if isinstance(frame.schema[explode], pl.Struct):
+            frame = frame.with_columns(
+                pl.col(explode).struct.unnest().name.prefix(f"{explode}.")
+            )
+    casts = [
+        pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+        if name != LINE_COLUMN and not isinstance(dtype, pl.List | pl.Struct | pl.Array)
+    ]
+    return frame.with_columns(casts)
+
+
+def read_mapped(
+    frame: pl.DataFrame,
+    mapping: Mapping,
+    display: str,
+    options: ReadOptions,
+    policy: DatePolicy,
+) -> tuple[pl.DataFrame, pl.DataFrame, FileSummary]:
+    """Turn one file's rows into events and skips with `mapping`.
+
+    Raises ReadError when a column the mapping needs is missing.
+    """
+    headers = [c for c in frame.columns if c != LINE_COLUMN]
+    columns = mapping.resolve(headers)
+    as_watch = mapping.watch_when_rated and options.rated_as_watched
+    _check_required(mapping, columns, headers, display, as_watch)
+    work = frame.with_columns(
+        pl.lit(display).alias("source_file"), pl.col(LINE_COLUMN).alias("source_row")
+    )
+    work = _values(work, columns, mapping)
+    work = _kinds(work, columns, mapping, as_watch)
+    work = _dates(work, columns, mapping, options, policy, as_watch)
+    return _split(work, mapping, display)
+
+
+def _check_required(mapping, columns, headers, display, as_watch) -> None:
+    needed = list(mapping.required)
+    if (mapping.record == RECORD_WATCH or as_watch) and "watched_at" not in needed:
+        needed.append("watched_at")
+    missing = [name for name in needed if name not in columns]
+    if not missing:
+        return
+    tried = "; ".join(
+        f"{name}: {', '.join(mapping.columns.get(name, ())) or 'no alias'}"
+        for name in missing
+    )
+    raise ReadError(
+        f"missing column for {', '.join(missing)} in a {mapping.name} file "
+        f"(headers seen: {', '.join(headers)}; aliases tried: {tried})",
+        file=display,
+        hint="Rename the column to one of the aliases, or pass --mapping FILE.",
+    )
+
+
+def _column(columns: dict[str, str], name: str) -> pl.Expr:
+    if name in columns:
+        return pl.col(columns[name])
+    return pl.lit(None, dtype=pl.String)
+
+
+def _values(
+    work: pl.DataFrame, columns: dict[str, str], mapping: Mapping
+) -> pl.DataFrame:
+    """Parse titles, ids, numbers, ratings, flags and counts."""
+    exprs = [text(_column(columns, "title")).alias("title")]
+    exprs += [
+        int_id(_column(columns, name)).alias(name)
+        for name in _INT_IDS + _EPISODE_INT_IDS
+    ]
+    exprs += [text(_column(columns, name)).alias(name) for name in _STRING_IDS]
+    exprs += [imdb_id(_column(columns, "imdb")).alias("imdb")]
+    exprs += [imdb_id(_column(columns, "ep_imdb")).alias("ep_imdb")]
+    exprs += [count(_column(columns, name)).alias(name) for name in _NUMBERS]
+    plays = count(_column(columns, "play_count"))
+    exprs.append(
+        pl.max_horizontal(plays - 1, pl.lit(0, dtype=pl.Int32)).alias("extra_plays")
+    )
+    exprs.append(parse_date(_column(columns, "release_date")).alias("release_date"))
+    exprs.append(_rewatch(columns, mapping).alias("rewatch_hint"))
+    work = work.with_columns(
+        _column(columns, "year").alias("_year"),
+        _column(columns, "rating").alias("_rating"),
+    )
+    work = work.with_columns(exprs)
+    work = with_year(work, "_year")
+    return with_rating(work, "_rating", mapping.rating_scale)
+
+
+def _rewatch(columns: dict[str, str], mapping: Mapping) -> pl.Expr:
+    if mapping.rewatch_pattern and "rewatch" in columns:
+        return text(pl.col(columns["rewatch"])).str.contains(mapping.rewatch_pattern)
+    if "rewatch" in columns:
+        return flag(pl.col(columns["rewatch"]))
+    return pl.lit(mapping.rewatch, dtype=pl.Boolean)
+
+
+def _kinds(work, columns, mapping: Mapping, as_watch: bool) -> pl.DataFrame:
+    """Decide each row's media kind and record kind from the mapping's maps."""
+    media = _mapped_value(
+        columns, "media_type", mapping.media_types, mapping.default_media_type
+    )
+    if "record" in columns:
+        record = _mapped_value(columns, "record", mapping.records, mapping.record)
+    else:
+        record = pl.lit(mapping.record)
+    if as_watch:
+        record = (
+            pl.when(record == RECORD_RATING)
+            .then(pl.lit(RECORD_WATCH))
+            .otherwise(record)
+        )
+    work = work.with_columns(media.alias("_kind"), record.alias("record"))
+    if mapping.row_key_pattern and "row_key" in columns:
+        keep = text(pl.col(columns["row_key"])).str.contains(mapping.row_key_pattern)
+        work = work.with_columns(keep.fill_null(False).alias("_keep"))
+    else:
+        work = work.with_columns(pl.lit(True).alias("_keep"))
+    return work.with_columns(_media_columns())
+
+
+def _mapped_value(columns, name: str, values: dict[str, str], default: str) -> pl.Expr:
+    if name not in columns:
+        return pl.lit(default)
+    raw = text(pl.col(columns[name])).str.to_lowercase()
+    mapped = raw.replace_strict(values, default=None, return_dtype=pl.String)
+    # An unknown value keeps the default only when the cell is empty.
+    return (
+        pl.when(raw.is_null())
+        .then(pl.lit(default))
+        .otherwise(
+            mapped.fill_null(MEDIA_IGNORE if name == "media_type" else RECORD_SKIP)
+        )
+    )
+
+
+def _media_columns() -> list[pl.Expr]:
+    """Set media_type and move an episode's own IMDb id to ep_imdb."""
+    kind = pl.col("_kind")
+    by_id = kind == MEDIA_EPISODE_BY_ID
+    media = (
+        pl.when(kind == MEDIA_MOVIE)
+        .then(pl.lit("movie"))
+        .when(kind == MEDIA_ANIME)
+        .then(pl.lit("anime"))
+        .when(
+            kind.is_in([MEDIA_SHOW, MEDIA_EPISODE, MEDIA_EPISODE_BY_ID, MEDIA_SERIES])
+        )
+        .then(pl.lit("show"))
+        .otherwise(None)
+    )
+    return [
+        media.alias("media_type"),
+        pl.when(by_id)
+        .then(pl.coalesce("ep_imdb", "imdb"))
+        .otherwise(pl.col("ep_imdb"))
+        .alias("ep_imdb"),
+        pl.when(by_id).then(None).otherwise(pl.col("imdb")).alias("imdb"),
+    ]
+
+
+def _dates(work, columns, mapping: Mapping, options: ReadOptions, policy, as_watch):
+    """Parse watched_at for viewings; mark bulk timestamps and rating dates."""
+    is_watch = pl.col("record") == RECORD_WATCH
+    raw = pl.when(is_watch).then(_column(columns, "watched_at")).otherwise(None)
+    work = parse_watched_at(work.with_columns(raw.alias("_when")), "_when", policy)
+    if as_watch:
+        work = work.with_columns(
+            pl.when(
+                is_watch
+                & pl.col("watched_at").is_not_null()
+                & pl.col("date_note").is_null()
+            )
+            .then(pl.lit(NOTE_FROM_RATING))
+            .otherwise(pl.col("date_note"))
+            .alias("date_note")
+        )
+    if mapping.bulk_detect:
+        work = _bulk(work, columns, options.bulk_threshold)
+    return work
+
+
+def _bulk(work: pl.DataFrame, columns: dict[str, str], threshold: int) -> pl.DataFrame:
+    """Treat a timestamp shared by more than `threshold` rows as a bulk mark."""
+    shared = pl.len().over("_when") > threshold
+    bulk = pl.col("_when").is_not_null() & shared
+    if "bulk_flag" in columns:
+        bulk = bulk | text(pl.col(columns["bulk_flag"])).is_not_null()
+    return work.with_columns(bulk.alias("_bulk")).with_columns(
+        pl.when(pl.col("_bulk"))
+        .then(None)
+        .otherwise(pl.col("watched_at"))
+        .alias("watched_at"),
+        pl.when(pl.col("_bulk"))
+        .then(pl.lit(NOTE_BULK))
+        .otherwise(pl.col("date_note"))
+        .alias("date_note"),
+    )
+
+
+def _skip_reasons() -> pl.Expr:
+    kind = pl.col("_kind")
+    watch = pl.col("record") == RECORD_WATCH
+    no_episode = (
+        pl.col("season").is_null()
+        & pl.col("episode").is_null()
+        & pl.col("episode_abs").is_null()
+        & pl.col("ep_tvdb").is_null()
+        & pl.col("ep_imdb").is_null()
+        & pl.col("ep_tmdb").is_null()
+        & pl.col("ep_trakt").is_null()
+    )
+    return (
+        pl.when(~pl.col("_keep"))
+        .then(pl.lit("not_a_watch_event"))
+        .when(kind == MEDIA_IGNORE)
+        .then(pl.lit("unsupported_type"))
+        .when(pl.col("record") == RECORD_SKIP)
+        .then(pl.lit("status_only"))
+        .when(watch & (kind == MEDIA_SERIES))
+        .then(pl.lit("not_a_watch_event"))
+        .when(watch & kind.is_in([MEDIA_SHOW, MEDIA_ANIME, MEDIA_EPISODE]) & no_episode)
+        .then(pl.lit("no_episode"))
+        .otherwise(None)
+    )
+
+
+_DETAILS = {
+    "not_a_watch_event": (
+        "a series rating or a status row does not mark episodes watched"
+    ),
+    "unsupported_type": "type is not a movie, show or episode",
+    "status_only": "status row without a viewing (watching, on hold, dropped)",
+    "no_episode": (
+        "a show row without season, episode or episode id cannot be placed, "
+        "and episodes are not invented"
+    ),
+}
+
+
+def _split(work: pl.DataFrame, mapping: Mapping, display: str):
+    work = work.with_columns(_skip_reasons().alias("_reason"))
+    skipped = work.filter(pl.col("_reason").is_not_null())
+    events = work.filter(pl.col("_reason").is_null())
+    skips = conform_skips(
+        skipped.with_columns(
+            pl.col("_reason").alias("reason"),
+            pl.col("_reason")
+            .replace_strict(_DETAILS, default="skipped")
+            .alias("detail"),
+        )
+    )
+    events = conform(events, {"source": mapping.name})
+    counts = _counts(events, skips)
+    return events, skips, FileSummary(display, mapping.name, work.height, counts)
+
+
+def _counts(events: pl.DataFrame, skips: pl.DataFrame) -> dict[str, int]:
+    records = events["record"]
+    counts = {
+        "viewings": int((records == RECORD_WATCH).sum()),
+        "ratings": int((records == RECORD_RATING).sum()),
+        "watchlist": int((records == RECORD_WATCHLIST).sum()),
+    }
+    notes = events["date_note"].value_counts()
+    for note, number in zip(
+        notes["date_note"].to_list(), notes["count"].to_list(), strict=True
+    ):
+        if note is not None:
+            counts[note] = number
+    reasons = skips["reason"].value_counts()
+    for reason, number in zip(
+        reasons["reason"].to_list(), reasons["count"].to_list(), strict=True
+    ):
+        counts[reason] = number
+    return counts

@@ -1,0 +1,221 @@
+"""Declarative mapping files (TOML) for CSV- and JSON-shaped exports.
+
+A mapping names the columns of one export layout, how to recognize it and
+how to turn its values into events; `mappings/README.md` documents the keys.
+Built-in mappings live in the repository's `mappings/` folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importer.errors import MappingError
+from importer.events import RECORDS
+
+MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+
+# What a value of the media type column means.
+MEDIA_MOVIE = "movie"
+MEDIA_SHOW = "show"
+MEDIA_ANIME = "anime"
+# An episode row whose item ids are the show's, placed by season and number.
+MEDIA_EPISODE = "episode"
+# An episode row identified only by its own IMDb id (IMDb's TV Episode).
+MEDIA_EPISODE_BY_ID = "episode_by_id"
+# A whole series: it can be rated or watchlisted, but it is not a viewing.
+MEDIA_SERIES = "series"
+MEDIA_IGNORE = "ignore"
+MEDIA_KINDS = (
+    MEDIA_MOVIE,
+    MEDIA_SHOW,
+    MEDIA_ANIME,
+    MEDIA_EPISODE,
+    MEDIA_EPISODE_BY_ID,
+    MEDIA_SERIES,
+    MEDIA_IGNORE,
+)
+RECORD_SKIP = "skip"
+
+FIELDS = (
+    "title",
+    "year",
+    "media_type",
+    "record",
+    "simkl",
+    "imdb",
+    "tmdb",
+    "tvdb",
+    "mal",
+    "anidb",
+    "anilist",
+    "kitsu",
+    "trakt",
+    "trakt_slug",
+    "letterboxd",
+    "season",
+    "episode",
+    "episode_abs",
+    "ep_tvdb",
+    "ep_imdb",
+    "ep_tmdb",
+    "ep_trakt",
+    "watched_at",
+    "rating",
+    "rewatch",
+    "play_count",
+    "release_date",
+    "bulk_flag",
+    "row_key",
+)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One export layout: its columns, detection rules and value maps."""
+
+    name: str
+    description: str
+    path: Path
+    kind: str = "csv"
+    priority: int = 0
+    record: str = "watch"
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    detect: tuple[tuple[str, ...], ...] = ()
+    detect_any: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    default_media_type: str = MEDIA_MOVIE
+    media_types: dict[str, str] = field(default_factory=dict)
+    records: dict[str, str] = field(default_factory=dict)
+    rating_scale: str = "10"
+    rewatch_pattern: str | None = None
+    rewatch: bool | None = None
+    row_key_pattern: str | None = None
+    bulk_detect: bool = False
+    watch_when_rated: bool = False
+    records_path: tuple[str, ...] = ("",)
+    explode: str | None = None
+
+    def resolve(self, headers: list[str]) -> dict[str, str]:
+        """Return field -> header for each field with an alias in `headers`."""
+        present = set(headers)
+        found = {}
+        for name, aliases in self.columns.items():
+            header = next((a for a in aliases if a in present), None)
+            if header is not None:
+                found[name] = header
+        return found
+
+    def score(self, headers: list[str]) -> int | None:
+        """Return how well `headers` fit this mapping, or None if they do not."""
+        present = set(headers)
+        if not all(any(a in present for a in group) for group in self.detect):
+            return None
+        resolved = self.resolve(headers)
+        if self.detect_any and not any(f in resolved for f in self.detect_any):
+            return None
+        return self.priority * 100 + len(resolved)
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Load and check one mapping file. Raises MappingError when it is invalid."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise MappingError("mapping file not found", file=str(path)) from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MappingError(
+            f"invalid TOML: {error}", file=str(path), hint="Fix the mapping file."
+        ) from error
+    return _build(raw, path)
+
+
+def _build(raw: dict, path: Path) -> Mapping:
+    shown = str(path)
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise MappingError("missing `name`", file=shown, hint='Add name = "...".')
+    columns = {
+        key: _aliases(value, key, shown)
+        for key, value in raw.get("columns", {}).items()
+    }
+    unknown = sorted(set(columns) - set(FIELDS))
+    if unknown:
+        raise MappingError(
+            f"unknown field {', '.join(unknown)} in [columns]",
+            file=shown,
+            hint=f"Use fields from: {', '.join(FIELDS)}.",
+        )
+    detect = raw.get("detect", {})
+    media = raw.get("media_types", {})
+    records = raw.get("records", {})
+    _check_values(media, MEDIA_KINDS, "media_types", shown)
+    _check_values(records, (*RECORDS, RECORD_SKIP), "records", shown)
+    record = raw.get("record", "watch")
+    _check_values({"record": record}, RECORDS, "record", shown)
+    default_media = raw.get("default_media_type", MEDIA_MOVIE)
+    _check_values(
+        {"default_media_type": default_media}, MEDIA_KINDS, "default_media_type", shown
+    )
+    json_section = raw.get("json", {})
+    return Mapping(
+        name=name,
+        description=str(raw.get("description", "")),
+        path=path,
+        kind=raw.get("kind", "csv"),
+        priority=int(raw.get("priority", 0)),
+        record=record,
+        columns=columns,
+        detect=tuple(
+            _aliases(group, "detect.headers", shown)
+            for group in detect.get("headers", [])
+        ),
+        detect_any=tuple(detect.get("any_field", [])),
+        required=tuple(raw.get("required", [])),
+        default_media_type=default_media,
+        media_types={str(k).lower(): v for k, v in media.items()},
+        records={str(k).lower(): v for k, v in records.items()},
+        rating_scale=str(raw.get("rating_scale", "10")),
+        rewatch_pattern=raw.get("rewatch_pattern"),
+        rewatch=raw.get("rewatch"),
+        row_key_pattern=raw.get("row_key_pattern"),
+        bulk_detect=bool(raw.get("bulk_detect", False)),
+        watch_when_rated=bool(raw.get("watch_when_rated", False)),
+        records_path=tuple(json_section.get("records_path", [""])),
+        explode=json_section.get("explode"),
+    )
+
+
+def _aliases(value: object, key: str, shown: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise MappingError(
+        f"`{key}` must be a header name or a list of header names",
+        file=shown,
+        hint='Write it as key = ["Header", "Other Header"].',
+    )
+
+
+def _check_values(
+    values: dict, allowed: tuple[str, ...], section: str, shown: str
+) -> None:
+    bad = sorted({str(v) for v in values.values() if v not in allowed})
+    if bad:
+        raise MappingError(
+            f"invalid value {', '.join(bad)} in `{section}`",
+            file=shown,
+            hint=f"Use one of: {', '.join(allowed)}.",
+        )
+
+
+def builtin_mappings() -> dict[str, Mapping]:
+    """Load every mapping shipped in `mappings/`, keyed by name."""
+    found: dict[str, Mapping] = {}
+    for path in sorted(MAPPINGS_DIR.glob("*.toml")):
+        mapping = load_mapping(path)
+        found[mapping.name] = mapping
+    return found

@@ -1,0 +1,433 @@
+"""Trakt JSON: API history, official export files and third-party backups.
+
+Files are recognized by shape, not name. A JSON array of objects with
+`watched_at` is per-play history; with `plays` an aggregate of watched
+movies or shows; with `rated_at` ratings; with `listed_at` a watchlist. A
+single object with a `history` key is a traktexport-style backup (its
+`ratings` and `watchlist` lists are read too). Other Trakt files (playback,
+hidden, profile, comments) are counted and ignored.
+
+An aggregate gives one dated viewing (`last_watched_at`) and counts the
+other plays in `extra_plays`, never inventing dates. When history and
+aggregates are read together, aggregate rows already present in the history
+are skipped, so plays are not counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import polars as pl
+
+from importer.dates import parse_watched_at
+from importer.errors import ReadError
+from importer.events import (
+    RECORD_RATING,
+    RECORD_WATCH,
+    RECORD_WATCHLIST,
+    conform,
+    conform_skips,
+    empty_skips,
+)
+from importer.readers.base import FileSummary
+from importer.readers.inputs import InputFile
+from importer.readers.values import imdb_id, with_rating
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "trakt"
+
+HISTORY = "history"
+AGGREGATE = "aggregate"
+RATINGS = "ratings"
+WATCHLIST = "watchlist"
+IGNORED = "ignored"
+
+
+@dataclass
+class TraktTable:
+    """One array of Trakt objects with its shape and origin."""
+
+    source: InputFile
+    frame: pl.DataFrame
+    shape: str
+
+
+def looks_like_trakt(data: bytes) -> bool:
+    """Return True if the start of a JSON document has Trakt's shapes."""
+    head = data[:65536]
+    markers = (b'"watched_at"', b'"last_watched_at"', b'"rated_at"', b'"listed_at"')
+    return b'"ids"' in head and any(m in head for m in markers)
+
+
+def load_tables(source: InputFile, data: bytes) -> list[TraktTable]:
+    """Parse one Trakt JSON file into arrays with their shapes.
+
+    Raises ReadError when the file is not valid JSON.
+    """
+    stripped = data.lstrip()
+    if stripped.startswith(b"["):
+        frame = _array_frame(stripped, source.display)
+        return [TraktTable(source, frame, _shape(frame))]
+    document = _json(stripped, source.display)
+    if not isinstance(document, dict):
+        return [TraktTable(source, pl.DataFrame(), IGNORED)]
+    tables = []
+    for key, shape in (
+        ("history", HISTORY),
+        ("ratings", RATINGS),
+        ("watchlist", WATCHLIST),
+    ):
+        value = document.get(key)
+        if isinstance(value, list) and value:
+            frame = _frame_from_objects(value, source.display)
+            tables.append(
+                TraktTable(source, frame, _shape(frame) if frame.height else shape)
+            )
+    return tables or [TraktTable(source, pl.DataFrame(), IGNORED)]
+
+
+def _json(data: bytes, display: str) -> object:
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReadError(
+            f"invalid JSON: {error}",
+            file=display,
+            hint="Download the export again; the file may be cut short.",
+        ) from error
+
+
+def _array_frame(data: bytes, display: str) -> pl.DataFrame:
+    """Read a JSON array with polars, falling back to the json module."""
+    try:
+        return pl.read_json(data, infer_schema_length=None)
+    except pl.exceptions.PolarsError as error:
+        logger.debug("%s: polars could not read the array (%s)", display, error)
+    document = _json(data, display)
+    return _frame_from_objects(document if isinstance(document, list) else [], display)
+
+
+def _frame_from_objects(objects: list, display: str) -> pl.DataFrame:
+    rows = [obj for obj in objects if isinstance(obj, dict)]
+    if not rows:
+        return pl.DataFrame()
+    try:
+        return pl.from_dicts(rows, infer_schema_length=None, strict=False)
+    except (pl.exceptions.PolarsError, TypeError, ValueError) as error:
+        raise ReadError(
+            f"unexpected Trakt JSON layout: {error}".splitlines()[0],
+            file=display,
+            hint="Pass the file as Trakt exported it.",
+        ) from error
+
+
+def _shape(frame: pl.DataFrame) -> str:
+    columns = set(frame.columns)
+    if "watched_at" in columns:
+        return HISTORY
+    if "plays" in columns:
+        return AGGREGATE
+    if "rated_at" in columns:
+        return RATINGS
+    if "listed_at" in columns:
+        return WATCHLIST
+    return IGNORED
+
+
+def _get(frame: pl.DataFrame, *path: str) -> pl.Expr:
+    """Return the nested field at `path`, or a null literal if it is absent."""
+    dtype: pl.DataType | None = frame.schema.get(path[0])
+    if dtype is None:
+        return pl.lit(None)
+    expr = pl.col(path[0])
+    for name in path[1:]:
+        if not isinstance(dtype, pl.Struct):
+            return pl.lit(None)
+        fields = {f.name: f.dtype for f in dtype.fields}
+        if name not in fields:
+            return pl.lit(None)
+        expr = expr.struct.field(name)
+        dtype = fields[name]
+    return expr
+
+
+def _positive(expr: pl.Expr) -> pl.Expr:
+    number = expr.cast(pl.Int64, strict=False)
+    return pl.when(number > 0).then(number).otherwise(None)
+
+
+def _item_columns(frame: pl.DataFrame) -> list[pl.Expr]:
+    """Title, year and item ids from `movie` or `show`, whichever is set."""
+
+    def pick(*path: str) -> pl.Expr:
+        return pl.coalesce(_get(frame, "movie", *path), _get(frame, "show", *path))
+
+    ids = ("ids",)
+    return [
+        pick("title").cast(pl.String).alias("title"),
+        pick("year").cast(pl.Int32, strict=False).alias("year"),
+        _positive(pick(*ids, "trakt")).alias("trakt"),
+        pick(*ids, "slug").cast(pl.String).alias("trakt_slug"),
+        imdb_id(pick(*ids, "imdb")).alias("imdb"),
+        _positive(pick(*ids, "tmdb")).alias("tmdb"),
+        _positive(pick(*ids, "tvdb")).alias("tvdb"),
+        pl.when(_get(frame, "movie").is_not_null())
+        .then(pl.lit("movie"))
+        .when(_get(frame, "show").is_not_null())
+        .then(pl.lit("show"))
+        .otherwise(None)
+        .alias("media_type"),
+    ]
+
+
+def _episode_columns(frame: pl.DataFrame) -> list[pl.Expr]:
+    def episode(*path: str) -> pl.Expr:
+        return _get(frame, "episode", *path)
+
+    return [
+        episode("season").cast(pl.Int32, strict=False).alias("season"),
+        episode("number").cast(pl.Int32, strict=False).alias("episode"),
+        episode("number_abs").cast(pl.Int32, strict=False).alias("episode_abs"),
+        _positive(episode("ids", "tvdb")).alias("ep_tvdb"),
+        imdb_id(episode("ids", "imdb")).alias("ep_imdb"),
+        _positive(episode("ids", "tmdb")).alias("ep_tmdb"),
+        _positive(episode("ids", "trakt")).alias("ep_trakt"),
+    ]
+
+
+def _base(table: TraktTable) -> pl.DataFrame:
+    frame = table.frame
+    return frame.with_columns(
+        pl.lit(table.source.display).alias("source_file"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
+        pl.coalesce(_get(frame, "type").cast(pl.String), pl.lit("")).alias("_type"),
+        *_item_columns(frame),
+        *_episode_columns(frame),
+    )
+
+
+def read_trakt(
+    tables: list[TraktTable], policy
+) -> tuple[list[pl.DataFrame], list[pl.DataFrame], list[FileSummary]]:
+    """Read Trakt arrays into events, skips and one summary per array."""
+    events: list[pl.DataFrame] = []
+    skips: list[pl.DataFrame] = []
+    summaries: list[FileSummary] = []
+    history_keys: list[pl.DataFrame] = []
+    for table in (t for t in tables if t.shape == HISTORY):
+        frame, skipped = _history(table, policy)
+        history_keys.append(frame.select(_KEY))
+        _collect(
+            table, frame, skipped, RECORD_WATCH, "viewings", events, skips, summaries
+        )
+    seen = pl.concat(history_keys).unique() if history_keys else None
+    for table in (t for t in tables if t.shape == AGGREGATE):
+        frame, skipped = _aggregate(table, policy, seen)
+        _collect(
+            table, frame, skipped, RECORD_WATCH, "viewings", events, skips, summaries
+        )
+    for table in (t for t in tables if t.shape == RATINGS):
+        frame, skipped = _ratings(table)
+        _collect(
+            table, frame, skipped, RECORD_RATING, "ratings", events, skips, summaries
+        )
+    for table in (t for t in tables if t.shape == WATCHLIST):
+        frame, skipped = _watchlist(table)
+        _collect(
+            table,
+            frame,
+            skipped,
+            RECORD_WATCHLIST,
+            "watchlist",
+            events,
+            skips,
+            summaries,
+        )
+    for table in (t for t in tables if t.shape == IGNORED):
+        counts = {"ignored": table.frame.height}
+        summaries.append(
+            FileSummary(table.source.display, FORMAT, table.frame.height, counts)
+        )
+    return events, skips, summaries
+
+
+def _collect(table, frame, skipped, record, label, events, skips, summaries) -> None:
+    events.append(conform(frame, {"source": FORMAT, "record": record}))
+    skips.append(skipped)
+    counts = {label: frame.height}
+    for reason, number in _reason_counts(skipped).items():
+        counts[reason] = number
+    rows = frame.height + skipped.height
+    if table.shape == AGGREGATE:
+        rows = table.frame.height
+    summaries.append(FileSummary(table.source.display, FORMAT, rows, counts))
+
+
+def _reason_counts(skipped: pl.DataFrame) -> dict[str, int]:
+    if not skipped.height:
+        return {}
+    grouped = skipped.group_by("reason").len()
+    return dict(zip(grouped["reason"].to_list(), grouped["len"].to_list(), strict=True))
+
+
+_ROW_COLUMNS = (
+    "source_file",
+    "source_row",
+    "media_type",
+    "title",
+    "year",
+    "trakt",
+    "trakt_slug",
+    "imdb",
+    "tmdb",
+    "tvdb",
+    "season",
+    "episode",
+    "episode_abs",
+    "ep_tvdb",
+    "ep_imdb",
+    "ep_tmdb",
+    "ep_trakt",
+)
+_KEY = ("media_type", "trakt", "imdb", "tmdb", "season", "episode")
+
+
+def _history(table: TraktTable, policy) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frame = _base(table)
+    frame = frame.with_columns(
+        pl.when(pl.col("_type") == "episode")
+        .then(pl.lit("show"))
+        .otherwise(pl.col("media_type"))
+        .alias("media_type")
+    )
+    placeable = pl.col("_type").is_in(["movie", "episode"])
+    skipped = _skips(
+        frame.filter(~placeable),
+        "unsupported_type",
+        "history entry that is not a movie or an episode",
+    )
+    frame = parse_watched_at(frame.filter(placeable), "watched_at", policy)
+    return frame, skipped
+
+
+def _aggregate(table: TraktTable, policy, seen) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frame = _base(table)
+    movies = frame.filter(pl.col("media_type") == "movie").with_columns(
+        _extra(pl.col("plays")), pl.col("last_watched_at").alias("_when")
+    )
+    shows = frame.filter(pl.col("media_type") == "show")
+    episodes, no_seasons = _explode_episodes(shows)
+    skipped = [
+        _skips(
+            no_seasons,
+            "no_episode_data",
+            "show play count without seasons: no episode to place",
+        )
+    ]
+    keep = [*_ROW_COLUMNS, "extra_plays", "_when"]
+    parts = [part.select(keep) for part in (movies, episodes) if part.height]
+    rows = pl.concat(parts, how="vertical_relaxed") if parts else movies.select(keep)
+    rows = parse_watched_at(rows, "_when", policy)
+    if seen is not None and rows.height:
+        rows = rows.join(
+            seen.with_columns(pl.lit(True).alias("_in_history")),
+            on=list(_KEY),
+            how="left",
+            nulls_equal=True,
+        )
+        covered = pl.col("_in_history").fill_null(False)
+        skipped.append(
+            _skips(
+                rows.filter(covered),
+                "covered_by_history",
+                "plays already read from the history",
+            )
+        )
+        rows = rows.filter(~covered)
+    return rows, pl.concat(skipped)
+
+
+def _extra(plays: pl.Expr) -> pl.Expr:
+    count = plays.cast(pl.Int32, strict=False).fill_null(1)
+    return pl.max_horizontal(count - 1, pl.lit(0, dtype=pl.Int32)).alias("extra_plays")
+
+
+def _explode_episodes(shows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return one row per watched episode, and the shows without seasons."""
+    if "seasons" not in shows.columns or not shows.height:
+        return pl.DataFrame(), shows
+    has_seasons = pl.col("seasons").list.len().fill_null(0) > 0
+    without = shows.filter(~has_seasons)
+    seasons = (
+        shows.filter(has_seasons)
+        .drop("season", "episode", strict=False)
+        .explode("seasons")
+        .with_columns(
+            pl.col("seasons").struct.field("number").cast(pl.Int32).alias("season"),
+            pl.col("seasons").struct.field("episodes").alias("_episodes"),
+        )
+        .explode("_episodes")
+        .filter(pl.col("_episodes").is_not_null())
+    )
+    episode = pl.col("_episodes").struct
+    episodes = seasons.with_columns(
+        episode.field("number").cast(pl.Int32).alias("episode"),
+        _extra(episode.field("plays")),
+        episode.field("last_watched_at").alias("_when"),
+    )
+    return episodes, without
+
+
+def _ratings(table: TraktTable) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frame = _base(table).with_columns(pl.col("rating").cast(pl.String).alias("_rating"))
+    frame = with_rating(frame, "_rating")
+    frame = frame.with_columns(
+        pl.when(pl.col("_type") == "episode")
+        .then(pl.lit("show"))
+        .otherwise(pl.col("media_type"))
+        .alias("media_type")
+    )
+    supported = pl.col("_type").is_in(["movie", "show", "episode"])
+    skipped = _skips(
+        frame.filter(~supported),
+        "unsupported_type",
+        "season ratings have no Simkl equivalent",
+    )
+    return frame.filter(supported), skipped
+
+
+def _watchlist(table: TraktTable) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frame = _base(table)
+    supported = pl.col("_type").is_in(["movie", "show"])
+    skipped = _skips(
+        frame.filter(~supported),
+        "unsupported_type",
+        "watchlisted season or episode: Simkl's watchlist holds whole items",
+    )
+    return frame.filter(supported), skipped
+
+
+def _skips(frame: pl.DataFrame, reason: str, detail: str) -> pl.DataFrame:
+    if not frame.height:
+        return empty_skips()
+    columns = [
+        c
+        for c in (
+            "source_file",
+            "source_row",
+            "media_type",
+            "title",
+            "year",
+            "season",
+            "episode",
+        )
+        if c in frame.columns
+    ]
+    return conform_skips(
+        frame.select(columns).with_columns(
+            pl.lit(reason).alias("reason"), pl.lit(detail).alias("detail")
+        )
+    )
