@@ -612,6 +612,17 @@ def test_refresh_asks_again(cache: Path) -> None:
     assert len(fake.requests) == 2
 
 
+def test_cache_kept_apart_per_server(cache: Path) -> None:
+    first = FakeSimkl(REMAKES)
+    first.api_url = "http://127.0.0.1:1"
+    second = FakeSimkl([movie(109, "The Thing", 1982)])
+    second.api_url = "http://127.0.0.1:2"
+    frame = events({"media_type": "movie", "title": "The Thing", "year": 1982})
+    assert run(first, frame, cache).events["simkl"].to_list() == [101]
+    assert run(second, frame, cache).events["simkl"].to_list() == [109]
+    assert len(second.requests) == 1
+
+
 # Overrides -------------------------------------------------------------------
 
 

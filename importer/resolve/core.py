@@ -75,8 +75,9 @@ def resolve_events(
 
     `api` is a `SimklClient` or any object or callable with
     `get(path, params) -> JSON`. `cache_path` defaults to the user's cache
-    directory; `overrides` is an `Overrides` or the path of an overrides
-    CSV. Rows of unmatched items and unplaceable episodes go to
+    directory, and cached results are kept apart per `options.cache_scope`
+    (by default the client's `api_url`). `overrides` is an `Overrides` or
+    the path of an overrides CSV. Rows of unmatched items and unplaceable episodes go to
     `Resolution.unresolved`; every other row comes back in `events`.
     """
     options = options or ResolveOptions()
@@ -84,7 +85,9 @@ def resolve_events(
         overrides = load_overrides(overrides)
     rows = _prepare_rows(events)
     path = cache_path if cache_path is not None else default_cache_path()
-    with ResolveCache(path, options.cache_scope) as cache:
+    # Results of the emulator and of Simkl must not mix in one cache file.
+    scope = options.cache_scope or str(getattr(api, "api_url", ""))
+    with ResolveCache(path, scope) as cache:
         run = _Run(as_search_api(api), cache, options, overrides or Overrides())
         return run.resolve(rows)
 
@@ -323,8 +326,7 @@ def _frame(
 ) -> pl.DataFrame:
     if not records:
         return pl.DataFrame(schema=schema)
-    columns = {name: [record.get(name) for record in records] for name in schema}
-    return pl.DataFrame(columns, schema=schema)
+    return pl.from_dicts(records, schema=schema)
 
 
 def _matches_frame(

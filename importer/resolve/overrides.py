@@ -4,7 +4,8 @@
 not match. The user fills `simkl_id` (or `imdb`, `tmdb`, `tvdb`) on the
 lines they want fixed and passes the file back with `--overrides`. An
 override wins over the cache and every search, and applies on each run
-for as long as the file is passed.
+for as long as the file is passed. An override names a whole item (a movie
+or a show), so it cannot renumber a single episode.
 """
 
 from __future__ import annotations

@@ -197,6 +197,8 @@ class Searcher:
         assert item.title is not None
         hits: list[Candidate] = []
         misses: list[Candidate] = []
+        # NOTE: only the first page of results is read, so a title with more
+        # than `text_limit` partial matches may miss its exact match.
         for kind in TEXT_KINDS.get(item.media_type, TEXT_KINDS[None]):
             params = {
                 "q": item.title,
