@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from importer.plan.keys import assign_item_keys, unit_key
+from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
 
 # Simkl's 48-hour rule: events of one movie or episode closer than this are
 # one viewing.
@@ -52,19 +52,21 @@ class VerifyResult:
 def compare(intended: pl.DataFrame, remote: pl.DataFrame) -> VerifyResult:
     """Check each intended viewing (WRITE_SCHEMA rows) against `remote`.
 
-    `remote` is the account in REMOTE_SCHEMA form. Items are matched by any
-    shared external id, or by title and year when a side has no ids, with
-    the planner's own rules.
+    `remote` is the account in REMOTE_SCHEMA form. A stored event is of the
+    same movie or episode when it shares an external id of the same
+    namespace and media family (movie, or tv for shows and anime) and the
+    same season and episode, or an episode-level id. An intended row with no
+    item id matches by title and year instead.
     """
     if intended.height == 0:
         return VerifyResult(0, pl.DataFrame(schema=DIFFERENCE_SCHEMA))
-    wanted = intended.drop("item_key", "unit_key", strict=False)
-    wanted, stored = assign_item_keys(wanted, remote)
-    wanted = wanted.with_columns(unit_key().alias("unit_key")).with_row_index("_row")
-    stored = stored.with_columns(unit_key().alias("unit_key")).filter(
-        pl.col("unit_key").is_not_null() & pl.col("watched_at").is_not_null()
+    wanted = _with_unit_columns(intended).with_row_index("_row")
+    stored = (
+        _with_unit_columns(remote)
+        .filter(pl.col("watched_at").is_not_null())
+        .with_row_index("_stored")
     )
-    counts = _count_stored_nearby(wanted, stored)
+    counts = _count_stored_nearby(_matching_pairs(wanted, stored))
     checked = wanted.join(counts, on="_row", how="left").with_columns(
         pl.col("stored").fill_null(0)
     )
@@ -82,13 +84,43 @@ def compare(intended: pl.DataFrame, remote: pl.DataFrame) -> VerifyResult:
     return VerifyResult(intended.height, differences)
 
 
-def _count_stored_nearby(wanted: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """Count stored events of each wanted row's unit within the window."""
-    pairs = wanted.select("_row", "unit_key", "watched_at").join(
-        stored.select("unit_key", pl.col("watched_at").alias("_stored_at")),
-        on="unit_key",
-        how="inner",
+def _with_unit_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the media family, the episode position and a folded title."""
+    movie = pl.col("media_type") == "movie"
+    numbered = pl.col("season").is_not_null() & pl.col("episode").is_not_null()
+    return frame.with_columns(
+        pl.when(movie).then(pl.lit("movie")).otherwise(pl.lit("tv")).alias("_family"),
+        pl.when(~movie & numbered).then(pl.col("season")).alias("_season"),
+        pl.when(~movie & numbered).then(pl.col("episode")).alias("_episode"),
+        pl.col("title").str.to_lowercase().str.strip_chars().alias("_title"),
     )
+
+
+def _matching_pairs(wanted: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """Return (wanted row, stored row) pairs of the same movie or episode."""
+    position = ["_family", "_season", "_episode"]
+    no_item_id = pl.all_horizontal(pl.col(name).is_null() for name in ITEM_ID_COLUMNS)
+    joins: list[tuple[pl.DataFrame, list[str], list[str]]] = [
+        (wanted, [name], position) for name in ITEM_ID_COLUMNS
+    ]
+    joins += [(wanted, [name], ["_family"]) for name in EPISODE_ID_COLUMNS]
+    joins.append((wanted.filter(no_item_id), ["_title", "year"], position))
+
+    pairs = []
+    for rows, keys, context in joins:
+        present = pl.all_horizontal(pl.col(name).is_not_null() for name in keys)
+        columns = [*keys, *context]
+        left = rows.filter(present).select("_row", "watched_at", *columns)
+        right = stored.filter(present).select(
+            "_stored", pl.col("watched_at").alias("_stored_at"), *columns
+        )
+        matched = left.join(right, on=columns, nulls_equal=True)
+        pairs.append(matched.select("_row", "_stored", "watched_at", "_stored_at"))
+    return pl.concat(pairs).unique(["_row", "_stored"])
+
+
+def _count_stored_nearby(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Count each wanted row's stored events within the 48-hour window."""
     gap = (pl.col("_stored_at") - pl.col("watched_at")).abs()
     return (
         pairs.filter(gap < SAME_VIEWING_WINDOW)

@@ -151,3 +151,36 @@ def test_empty_plan_and_empty_account():
     result = compare(intended([]), remote_frame(None))
     assert result.checked == 0
     assert result.ok
+
+
+def test_title_and_year_match_without_ids():
+    writes = intended(
+        [
+            {
+                "media_type": "movie",
+                "title": "Heat",
+                "year": 1995,
+                "watched_at": at("2020-01-01T20:00:00"),
+            }
+        ]
+    )
+    assert compare(writes, account(["2020-01-01T20:00:00Z"])).ok
+    other_year = intended(
+        [
+            {
+                "media_type": "movie",
+                "title": "Heat",
+                "year": 1986,
+                "watched_at": at("2020-01-01T20:00:00"),
+            }
+        ]
+    )
+    assert not compare(other_year, account(["2020-01-01T20:00:00Z"])).ok
+
+
+def test_ids_of_other_family_never_match():
+    # TMDB 949 as a show is another item than TMDB 949 as a movie.
+    show = {"media_type": "show", "title": "X", "tmdb": 949, "season": 1, "episode": 1}
+    writes = intended([{**show, "watched_at": at("2020-01-01T20:00:00")}])
+    result = compare(writes, account(["2020-01-01T20:00:00Z"]))
+    assert [row["problem"] for row in result.differences.to_dicts()] == ["missing"]

@@ -1,0 +1,115 @@
+"""`simkl-import verify` against the emulator: exit codes and report lines."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from importer import auth
+from importer.cli import cli
+from importer.client import SimklClient
+
+emulator_testing = pytest.importorskip("importer.emulator.testing")
+
+CATALOG = {
+    "movies": [
+        {"title": "Heat", "year": 1995, "ids": {"simkl": 101, "tmdb": 949}},
+        {"title": "Ronin", "year": 1998, "ids": {"simkl": 102, "tmdb": 8195}},
+    ],
+}
+
+EXPORT = """title,year,type,tmdb_id,watched_at
+Heat,1995,movie,949,2020-01-01T20:00:00Z
+Heat,1995,movie,949,2021-01-01T20:00:00Z
+Ronin,1998,movie,8195,2020-06-01T20:00:00Z
+"""
+
+
+@pytest.fixture(autouse=True)
+def environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(auth.CONFIG_DIR_ENV, str(tmp_path / "config"))
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", "2026-09-01T12:00:00Z")
+    monkeypatch.delenv("SIMKL_API_URL", raising=False)
+    monkeypatch.delenv("SIMKL_CLIENT_ID", raising=False)
+
+
+@pytest.fixture
+def export(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text(EXPORT, encoding="utf-8")
+    return path
+
+
+def write(client: SimklClient, tmdb: int, when: str, rewatch: bool) -> None:
+    movie = {"ids": {"tmdb": tmdb}, "watched_at": when}
+    if rewatch:
+        movie["is_rewatch"] = True
+    client.add_history({"movies": [movie]}, allow_rewatch=rewatch)
+
+
+def run_verify(emu, token: str, export) -> object:
+    args = [
+        "verify",
+        str(export),
+        "--format",
+        "generic",
+        "--api-url",
+        emu.base_url,
+        "-q",
+    ]
+    return CliRunner().invoke(cli, args, env={auth.TOKEN_ENV: token})
+
+
+def test_verify_all_present_exits_0(export):
+    with emulator_testing.running_emulator(CATALOG) as emu:
+        token = emu.issue_token()
+        client = SimklClient(emu.base_url, None, token, max_post_rate=1000.0)
+        write(client, 949, "2020-01-01T20:00:00Z", rewatch=False)
+        write(client, 949, "2021-01-01T20:00:00Z", rewatch=True)
+        write(client, 8195, "2020-06-01T20:00:00Z", rewatch=False)
+        result = run_verify(emu, token, export)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "verified: all 3 intended viewings are on Simkl exactly once."
+    )
+
+
+def test_verify_missing_rewatch_exits_1(export):
+    with emulator_testing.running_emulator(CATALOG) as emu:
+        token = emu.issue_token()
+        client = SimklClient(emu.base_url, None, token, max_post_rate=1000.0)
+        write(client, 949, "2020-01-01T20:00:00Z", rewatch=False)
+        write(client, 8195, "2020-06-01T20:00:00Z", rewatch=False)
+        result = run_verify(emu, token, export)
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert any(
+        line.startswith("missing: Heat (1995) watched 2021-01-01T20:00:00Z (rewatch)")
+        and "row 3" in line
+        for line in lines
+    ), lines
+    assert (
+        lines[-1]
+        == "1 of 3 intended viewings differ: 1 missing, 0 stored more than once."
+    )
+
+
+def test_verify_free_tier_expects_canonical_only(export):
+    with emulator_testing.running_emulator(CATALOG, tier="free") as emu:
+        token = emu.issue_token()
+        client = SimklClient(emu.base_url, None, token, max_post_rate=1000.0)
+        write(client, 949, "2020-01-01T20:00:00Z", rewatch=False)
+        write(client, 8195, "2020-06-01T20:00:00Z", rewatch=False)
+        result = run_verify(emu, token, export)
+    assert result.exit_code == 0, result.output
+    assert "all 2 intended viewings" in result.output
+
+
+def test_verify_bad_export_exits_2(tmp_path):
+    missing = tmp_path / "nope.csv"
+    result = CliRunner().invoke(
+        cli, ["verify", str(missing), "--api-url", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code == 2
+    assert "nope.csv" in result.output
+    assert "Traceback" not in result.output
