@@ -353,7 +353,10 @@ def _finish(
 def _with_failures(out: pl.DataFrame, field: str) -> pl.DataFrame:
     """Keep the text of unparseable dates and add a problem for each."""
     if not out["_failed"].any():
-        return out.with_columns(pl.lit(None, dtype=pl.String).alias("raw_watched_at"))
+        out = out.with_columns(pl.lit(None, dtype=pl.String).alias("raw_watched_at"))
+        if "problem" not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias("problem"))
+        return out
     failed = pl.col("_failed")
     message = pl.format(f"{field}='{{}}': unparseable date", pl.col("_text"))
     problem = pl.when(failed).then(message).otherwise(pl.lit(None, dtype=pl.String))

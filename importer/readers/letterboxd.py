@@ -79,7 +79,7 @@ def classify(source: InputFile, headers: list[str], lines: list[str]) -> str | N
     if _is_list(lines):
         return LIST
     if "Letterboxd URI" in headers and "Name" in headers:
-        if "Watched Date" in headers:
+        if "Watched Date" in headers or "Rewatch" in headers:
             return REVIEWS if "Review" in headers else DIARY
         if "Rating" in headers:
             return RATINGS
