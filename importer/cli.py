@@ -56,3 +56,7 @@ _register_commands()
 def main() -> None:
     """Run the command line (the `simkl-import` console script)."""
     cli(prog_name="simkl-import")
+
+
+if __name__ == "__main__":
+    main()

@@ -46,9 +46,11 @@ class InputError(ImporterError):
         if self.file is not None:
             where = self.file if self.row is None else f"{self.file}, row {self.row}"
             parts.append(f"{where}: ")
-        parts.append(super().__str__())
+        message = super().__str__()
+        parts.append(message)
         if self.hint:
-            parts.append(f" {self.hint}")
+            separator = " " if message.endswith((".", ":", ";", "?", "!")) else ". "
+            parts.append(f"{separator}{self.hint}")
         return "".join(parts)
 
 

@@ -95,7 +95,28 @@ def plan_document(
         "skipped": skip_entries(plan.skipped),
         "notes": skip_entries(plan.notes),
         "rejects": prepared.validation.rejects.to_dicts(),
+        "ratings": rating_entries(prepared.events),
     }
+
+
+def rating_entries(events: pl.DataFrame) -> list[dict[str, Any]]:
+    """Return the valid rating rows (1 to 10), read now and imported later."""
+    rows = events.filter((pl.col("record") == "rating") & pl.col("rating").is_not_null())
+    entries = []
+    for row in _iso_frame(rows).iter_rows(named=True):
+        entries.append(
+            {
+                "media_type": row["media_type"],
+                "title": row["title"],
+                "year": row["year"],
+                "ids": _ids(row, ITEM_ID_COLUMNS),
+                "rating": row["rating"],
+                "rated_at": row["watched_at"],
+                "source_file": row["source_file"],
+                "source_row": row["source_row"],
+            }
+        )
+    return entries
 
 
 def dump_json(document: dict[str, Any], stream: IO[str]) -> None:
