@@ -113,3 +113,28 @@ def test_verify_bad_export_exits_2(tmp_path):
     assert result.exit_code == 2
     assert "nope.csv" in result.output
     assert "Traceback" not in result.output
+
+
+def test_apply_then_verify_round_trip(export, tmp_path):
+    apply_args = ["apply", str(export), "--format", "generic", "--yes", "-q"]
+    apply_args += ["--journal", str(tmp_path / "journal.sqlite"), "--max-rate", "50"]
+    with emulator_testing.running_emulator(CATALOG) as emu:
+        token = emu.issue_token()
+        env = {auth.TOKEN_ENV: token}
+        applied = CliRunner().invoke(
+            cli, [*apply_args, "--api-url", emu.base_url], env=env
+        )
+        clean = run_verify(emu, token, export)
+        client = SimklClient(emu.base_url, None, token, max_post_rate=1000.0)
+        client.post("/sync/history/remove", json={"movies": [{"ids": {"tmdb": 8195}}]})
+        removed = run_verify(emu, token, export)
+    assert applied.exit_code == 0, applied.output
+    assert clean.exit_code == 0, clean.output
+    assert "all 3 intended viewings" in clean.output
+    assert removed.exit_code == 1, removed.output
+    lines = removed.output.strip().splitlines()
+    assert lines[0].startswith("missing: Ronin (1998) watched 2020-06-01T20:00:00Z")
+    assert (
+        lines[-1]
+        == "1 of 3 intended viewings differ: 1 missing, 0 stored more than once."
+    )
