@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -45,6 +46,12 @@ def _config(
         post_rate=post_rate,
         get_rate=get_rate,
     )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 @click.command()
@@ -136,6 +143,8 @@ def emulator(
         get_rate,
         no_rate_limit,
     )
+    if port == 0:
+        port = _free_port(host)
     base_url = f"http://{host}:{port}"
     config.public_url = base_url
     try:

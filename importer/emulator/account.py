@@ -175,6 +175,9 @@ class Account:
     def stamp(self) -> datetime:
         """Return a change timestamp later than every earlier one."""
         now = datetime.now(UTC)
+        # Whole milliseconds, as formatted, so a timestamp read back from
+        # /sync/activities compares equal to the stored one.
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         if self.last_stamp is not None and now <= self.last_stamp:
             now = self.last_stamp + timedelta(milliseconds=1)
         self.last_stamp = now

@@ -38,7 +38,7 @@ Send = Callable[[Message], Awaitable[None]]
 # Routes for a person or a test driving the emulator; they need no client id
 # and never get rate limits or faults.
 CONTROL_PREFIXES = ("/emulator/", "/pin")
-NOT_JSON_BODY = b"<html><body><h1>502 Bad Gateway</h1><p>upstream closed conn"
+NOT_JSON_BODY = b"<html><body><h1>Internal Server Error</h1><p>upstream closed conn"
 
 
 class DroppedConnection(Exception):

@@ -187,8 +187,7 @@ class HistoryWriter:
             state = self._ordinary(item, state, units, write)
             outcome.episodes = len(state.canonical) - before
             outcome.touched = True
-        elif self._wants_rewatch(item, state, write, units):
-            assert state is not None
+        elif self._wants_rewatch(state, write, units):
             outcome = self._rewatch(item, state, write, units)
         elif not units:
             outcome.touched = state is None
@@ -203,17 +202,14 @@ class HistoryWriter:
         self._status(write, item, outcome)
 
     def _wants_rewatch(
-        self,
-        item: CatalogItem,
-        state: ItemState | None,
-        write: ItemWrite,
-        units: Timed,
+        self, state: ItemState | None, write: ItemWrite, units: Timed
     ) -> bool:
-        if not self.allow_rewatch or state is None:
+        if not self.allow_rewatch:
             return False
         if units:
-            return True
-        completed = state.list_status == "completed"
+            # Reached only when every listed unit is already canonical.
+            return state is not None
+        completed = state is not None and state.list_status == "completed"
         return completed or write.is_rewatch or write.rewatch_id is not None
 
     def _listed_units(
@@ -293,8 +289,9 @@ class HistoryWriter:
             return requested
         if item.open_ended:
             return "completed" if requested == "completed" else "watching"
-        watched = sum(1 for unit in state.canonical if unit[0] >= 1)
-        if item.aired_count > 0 and watched >= item.aired_count:
+        aired = item.aired_episodes()
+        watched = sum(1 for unit in aired if unit in state.canonical)
+        if aired and watched >= len(aired):
             return "completed"
         return "watching"
 
@@ -315,13 +312,17 @@ class HistoryWriter:
     # -- rewatch sessions -------------------------------------------------
 
     def _rewatch(
-        self, item: CatalogItem, state: ItemState, write: ItemWrite, units: Timed
+        self,
+        item: CatalogItem,
+        state: ItemState | None,
+        write: ItemWrite,
+        units: Timed,
     ) -> ItemOutcome:
         outcome = ItemOutcome()
         if not self.rewatch_enabled:
             logger.info("rewatch write for simkl %s ignored: free tier", item.simkl)
             return outcome
-        if not state.in_history:
+        if state is None or not state.in_history:
             outcome.item_reason = rules.REASON_NOT_IN_HISTORY
             return outcome
         target: Session | None = None

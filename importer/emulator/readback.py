@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from importer.emulator.account import (
-    ACTIVITY_GROUPS,
-    LIST_STATUSES,
     MOVIE_UNIT,
     Account,
     ItemState,
@@ -285,11 +283,3 @@ def episode_list(item: CatalogItem) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def list_statuses() -> tuple[str, ...]:
-    return LIST_STATUSES
-
-
-def activity_group(kind: str) -> str:
-    return ACTIVITY_GROUPS[kind]

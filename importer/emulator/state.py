@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,6 +25,7 @@ from importer.emulator.catalog import Catalog, load_catalog
 from importer.emulator.faults import FaultPlan
 from importer.emulator.payload import ApiFailure
 from importer.emulator.ratelimit import RateLimiter
+from importer.events import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,21 @@ class Emulator:
         )
         if config.state_file is not None and Path(config.state_file).exists():
             self._load_state(Path(config.state_file))
+
+    def reset(self, **changes: Any) -> None:
+        """Start over with a fresh account, applying `changes` to the config.
+
+        Tests use it to reuse one running server: the catalog, account, PIN
+        codes, faults, rate windows and request log are all rebuilt.
+        """
+        with self.lock:
+            for name, value in changes.items():
+                if not hasattr(self.config, name):
+                    raise TypeError(f"EmulatorConfig has no field {name!r}")
+                setattr(self.config, name, value)
+            self.requests.clear()
+            self.pins.clear()
+            self.__post_init__()
 
     # -- persistence --------------------------------------------------------
 
@@ -212,5 +228,8 @@ class Emulator:
             return copy.deepcopy(self.account.to_json())
 
     def now(self) -> datetime:
-        """Return the server clock that an omitted `watched_at` defaults to."""
-        return datetime.now(UTC).replace(microsecond=0)
+        """Return the clock an omitted `watched_at` defaults to.
+
+        SIMKL_IMPORT_NOW pins it, as it pins the importer's clock.
+        """
+        return utc_now()

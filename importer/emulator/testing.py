@@ -14,6 +14,7 @@ Usage::
         emu.requests             # list of RequestRecord(method, path, query,
                                  #   json, status), oldest first
         emu.account(token)       # the server-side account state, a dict
+        emu.reset(tier="free")   # fresh account on the same server
 
 `catalog=None` loads `sample_data/catalog.json` of this repository when it
 exists, else an empty catalog. Other keyword arguments set fields of
@@ -63,6 +64,9 @@ class BackgroundServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit TCP_NODELAY; without it each small response
+        # waits about 40 ms for a delayed ACK.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         self.port = self._socket.getsockname()[1]
         self.host = host
@@ -135,8 +139,16 @@ class RunningEmulator:
         return self.emulator.account_snapshot(token)
 
     def set_tier(self, tier: str) -> None:
+        """Change the account type (free, pro or vip) of the running account."""
         with self.emulator.lock:
             self.emulator.account.tier = tier
+
+    def reset(self, **changes: Any) -> None:
+        """Forget every account change; `changes` set `EmulatorConfig` fields.
+
+        Lets a test session reuse one server: `emu.reset(catalog=..., tier=...)`.
+        """
+        self.emulator.reset(**changes)
 
 
 @contextmanager
