@@ -124,7 +124,12 @@ def test_line_numbers_with_newlines_and_blanks(tmp_path: Path) -> None:
 
 
 def test_ragged_row_does_not_fail_file(tmp_path: Path) -> None:
-    text = "title,year,watched_at\nShort,2001\nFull,2002,2020-01-02\nLong,2003,2020-01-03,x\n"
+    text = (
+        "title,year,watched_at\n"
+        "Short,2001\n"
+        "Full,2002,2020-01-02\n"
+        "Long,2003,2020-01-03,x\n"
+    )
     result = read(write(tmp_path / "history.csv", text.encode()))
     assert result.events["title"].to_list() == ["Short", "Full", "Long"]
     assert result.events["watched_at"][0] is None

@@ -229,7 +229,8 @@ def write_2019_export(folder: Path) -> Path:
     (folder / "reviews.csv").write_text(
         HEADER_REVIEWS
         + f"2019-01-05,Paper Orchard,2015,{base}/paper-orchard/,4,,Fine.,,2019-01-04\n"
-        + f'2019-07-03,Numbered Film,1961,{base}/film:20134/2/,3,,"Two\nlines",,2019-07-01\n'
+        + f"2019-07-03,Numbered Film,1961,{base}/film:20134/2/,3,,"
+        + '"Two\nlines",,2019-07-01\n'
         + f"2019-08-01,Glass Orchard,2008,{base}/glass-orchard/,5,,Great,,2019-07-30\n"
         + f"2019-09-01,Quiet Meridian,2019,{base}/quiet-meridian/,2,,Meh,,\n"
     )
