@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 
@@ -164,3 +165,21 @@ def test_paced_posts_pass_emulator_limit():
         statuses = [r.status for r in posts(emu, 3)]
     assert statuses == [201, 201, 201]
     assert elapsed >= 2.0
+
+
+def test_token_absent_from_debug_logs(emu, caplog):
+    token = emu.issue_token()
+    caplog.set_level(logging.DEBUG)
+    emu.faults.script(
+        [Fault.respond(429, retry_after=1), Fault.apply_then_error(500, method="POST")]
+    )
+    client, _ = connect(emu, token)
+    client.activities()
+    with pytest.raises(OutcomeUnknownError) as info:
+        client.add_history(HEAT, allow_rewatch=True)
+    client.all_items()
+    assert "GET /sync/activities -> 429" in caplog.text
+    assert "POST /sync/history -> 500" in caplog.text
+    assert token not in caplog.text
+    assert token not in str(info.value)
+    assert token not in repr(client)
