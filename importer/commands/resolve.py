@@ -73,10 +73,12 @@ MAX_PRINTED_LINES = 20
     "--cache",
     "cache_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file of cached answers (default: in the user's cache folder).",
+    help="SQLite file of cached search results (default: in the user's cache folder).",
 )
 @click.option(
-    "--refresh", is_flag=True, help="Ask Simkl again instead of using cached answers."
+    "--refresh",
+    is_flag=True,
+    help="Send the searches again instead of using cached results.",
 )
 def resolve(**params: Any) -> None:
     """Match the rows of EXPORT... to Simkl items and report the rest."""

@@ -160,8 +160,7 @@ class Searcher:
 
         ids_text = ", ".join(f"{EPISODE_ID_KEYS[k]} {v}" for k, v in item.ids)
         return not_found(
-            f"episode id {ids_text} is not an episode on Simkl; "
-            "not searched as a movie title"
+            f"no Simkl episode has {ids_text}; not searched as a movie title"
         )
 
     def by_title(self, item: Item) -> Decision:
