@@ -76,6 +76,59 @@ def load_events(
     return Prepared(read=read, validation=validation, events=validation.events, skipped=skipped)
 
 
+def resolve_prepared(
+    prepared: Prepared,
+    api: object | None,
+    *,
+    cache_path: str | Path | None = None,
+    overrides: str | Path | None = None,
+    refresh: bool = False,
+    on_stage: StageCallback | None = None,
+) -> Prepared:
+    """Match the prepared events to Simkl items, in place, and return them.
+
+    With `api` None nothing is searched: the resolution records how many
+    items lack an id Simkl accepts, so the report never hides them. Rows of
+    ambiguous and unmatched items move to the skipped rows.
+    """
+    if api is None:
+        prepared.resolution = _offline_resolution(prepared.events)
+        return prepared
+    from importer.resolve import ResolveOptions, resolve_events
+
+    (on_stage or (lambda _name: None))("resolve")
+    result = resolve_events(
+        prepared.events,
+        api,
+        cache_path=cache_path,
+        overrides=overrides,
+        options=ResolveOptions(refresh=refresh),
+    )
+    prepared.events = result.events
+    prepared.skipped = pl.concat([prepared.skipped, conform_skips(result.unresolved)])
+    prepared.resolution = {
+        "mode": "search",
+        "by_source": result.summary,
+        "placed_episodes": result.placements.height,
+        "review_lines": result.review.height,
+    }
+    return prepared
+
+
+def _offline_resolution(events: pl.DataFrame) -> dict[str, object]:
+    """Count the items that only a search could match, per source."""
+    from importer.events import ITEM_ID_COLUMNS, RECORD_WATCH
+
+    watches = events.filter(pl.col("record") == RECORD_WATCH)
+    no_id = ~pl.any_horizontal([pl.col(c).is_not_null() for c in ITEM_ID_COLUMNS])
+    items = watches.filter(no_id).select("source", "media_type", "title", "year").unique()
+    counts = items.group_by("source").len().sort("source")
+    return {
+        "mode": "offline",
+        "items_without_ids": {source: int(n) for source, n in counts.iter_rows()},
+    }
+
+
 def plan_prepared(
     prepared: Prepared,
     *,

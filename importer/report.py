@@ -141,6 +141,8 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
     for reason, count in summary.get("reject_reasons", {}).items():
         lines.append(f"  {count:>6}  {reason}")
 
+    lines.extend(_resolution_lines(prepared.resolution))
+
     lines.append("Plan (nothing is written by plan)")
     lines.append(f"  {summary['canonical']:>6}  canonical viewings")
     lines.append(
@@ -164,3 +166,28 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
         parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
         lines.append(f"  {media_type}: {parts}")
     return "\n".join(lines)
+
+
+def _resolution_lines(resolution: dict[str, Any]) -> list[str]:
+    if not resolution:
+        return []
+    if resolution.get("mode") == "offline":
+        missing = resolution.get("items_without_ids", {})
+        total = sum(missing.values())
+        lines = ["Matching: offline, by the ids in the export"]
+        if total:
+            lines.append(
+                f"  {total:>6}  items have no id Simkl accepts and go by title and year; "
+                "pass --api-url to match them through Simkl search"
+            )
+        return lines
+    lines = ["Matching: through Simkl search"]
+    for source, counts in sorted(resolution.get("by_source", {}).items()):
+        parts = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items())
+        lines.append(f"  {source}: {parts}")
+    if resolution.get("review_lines"):
+        lines.append(
+            f"  {resolution['review_lines']} items need review: run `simkl-import resolve` "
+            "for the review CSV"
+        )
+    return lines

@@ -328,3 +328,27 @@ def test_plan_json_fields(tmp_path: Path):
     assert second["source_row"] == 2
     assert document["summary"]["canonical"] == 1
     assert document["options"]["undated"] == "sentinel"
+
+
+def test_plan_matches_through_search_once(tmp_path: Path, emulator):
+    export = tmp_path / "history.csv"
+    export.write_text(
+        "title,year,tmdb_id,watched_at\n"
+        "Copper Tide,2011,,2020-01-01T20:00:00Z\n"
+        "Twin Gates,2010,,2020-02-01T20:00:00Z\n"
+        "Nowhere Film,1999,,2020-03-01T20:00:00Z\n"
+        "Glass Orchard,2008,900102,2020-04-01T20:00:00Z\n",
+        encoding="utf-8",
+    )
+    args = [str(export), "--api-url", emulator.base_url, "--match-cache", str(tmp_path / "cache.sqlite")]
+    document = run_plan(*args)
+    written = {w["title"]: w["ids"].get("simkl") for w in document["writes"]}
+    assert written == {"Copper Tide": 500101, "Glass Orchard": 500102}
+    reasons = {s["title"]: s["reason"] for s in document["skipped"]}
+    assert reasons == {"Twin Gates": "ambiguous", "Nowhere Film": "not_found"}
+    assert document["resolution"]["mode"] == "search"
+
+    searches = len(emulator.requests)
+    again = run_plan(*args)
+    assert again["writes"] == document["writes"]
+    assert len(emulator.requests) == searches

@@ -7,11 +7,13 @@ from typing import Any
 
 import click
 
+from importer.commands.common import make_client
 from importer.commands.planning import (
     plan_options,
     plan_options_from,
     read_options_from,
     recorded_options,
+    resolve_with,
     stage_progress,
     with_params,
 )
@@ -21,6 +23,19 @@ from importer.report import dump_json, plan_document, render_summary
 
 @click.command()
 @plan_options
+@click.option(
+    "--api-url",
+    envvar="SIMKL_API_URL",
+    show_envvar=True,
+    help="Simkl API to match items through (search needs no sign-in); "
+    "without it, plan matches offline by the ids in the export.",
+)
+@click.option(
+    "--client-id",
+    envvar="SIMKL_CLIENT_ID",
+    show_envvar=True,
+    help="Simkl app client id (default on a loopback URL: the emulator's).",
+)
 @click.option(
     "--json",
     "json_path",
@@ -36,7 +51,7 @@ def plan(params: dict[str, Any]) -> None:
     """
     read_options = read_options_from(params)
     options = plan_options_from(params)
-    with stage_progress(params["quiet"]) as on_stage:
+    with stage_progress(params["quiet"], stages=4) as on_stage:
         prepared = load_events(
             params["exports"],
             format=params["format_"],
@@ -44,6 +59,11 @@ def plan(params: dict[str, Any]) -> None:
             read_options=read_options,
             on_stage=on_stage,
         )
+        if params["api_url"]:
+            with make_client(params["api_url"], params["client_id"], require_token=False) as client:
+                resolve_with(prepared, client, params, on_stage)
+        else:
+            resolve_with(prepared, None, params, on_stage)
         result = plan_prepared(prepared, options=options, on_stage=on_stage)
 
     json_path = params["json_path"]

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from importer.errors import InputError
 from importer.events import utc_now
-from importer.pipeline import machine_timezone
+from importer.pipeline import Prepared, machine_timezone, resolve_prepared
 from importer.plan import PlanOptions
 from importer.readers.base import ReadOptions
 
@@ -70,11 +70,39 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Episodes sharing one timestamp above this count are bulk marks with unknown dates.",
         ),
+        click.option(
+            "--overrides",
+            type=click.Path(dir_okay=False),
+            help="Review CSV from `resolve` with simkl_id, imdb, tmdb or tvdb filled in; "
+            "its matches win over every search.",
+        ),
+        click.option(
+            "--match-cache",
+            type=click.Path(dir_okay=False),
+            help="SQLite file of cached search answers (default: in the user's cache folder).",
+        ),
+        click.option(
+            "--refresh-matches", is_flag=True, help="Search again instead of using cached answers."
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Hide progress on stderr."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
     return command
+
+
+def resolve_with(
+    prepared: Prepared, api: object | None, params: dict[str, Any], on_stage: Callable[[str], None]
+) -> Prepared:
+    """Match the prepared events through `api` (None: offline) per the options."""
+    return resolve_prepared(
+        prepared,
+        api,
+        cache_path=params.get("match_cache"),
+        overrides=params.get("overrides"),
+        refresh=params.get("refresh_matches", False),
+        on_stage=on_stage,
+    )
 
 
 def check_timezone(name: str | None) -> str:
