@@ -578,6 +578,29 @@ def test_absolute_number_maps(cache: Path) -> None:
     assert "/anime/episodes/901" in fake.paths()
 
 
+def test_unknown_episode_id_falls_back_absolute(cache: Path) -> None:
+    numbered = [ep(1, n, absolute=n, tvdb=70000 + n) for n in range(1, 51)]
+    fake = FakeSimkl(
+        [
+            show(
+                902,
+                "Starlit Courier",
+                2021,
+                kind="anime",
+                tvdb=66001,
+                episodes=numbered,
+            )
+        ]
+    )
+    frame = events(
+        {**starlit(2, 3, 27), "ep_tvdb": 1}, {**starlit(2, 4, None), "ep_tvdb": 2}
+    )
+    res = run(fake, frame, cache)
+    assert positions(res, 902) == [(1, 27)]
+    assert res.unresolved["season"].to_list() == [2]
+    assert res.unresolved["episode"].to_list() == [4]
+
+
 def test_absolute_unknown_sizes_reported(cache: Path) -> None:
     res = run(FakeSimkl(STARLIT), events(starlit(2, 4, None)), cache)
     assert res.events.height == 0

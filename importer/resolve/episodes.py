@@ -126,6 +126,11 @@ def place_episode(
             if targets == [(season, episode)]:
                 return KEEP
             return Placement(tuple(targets), VIA_EPISODE_ID, CONFIDENCE_HIGH)
+        # An unknown episode id rules out the source's season and episode,
+        # but an absolute number from the source can still place the row.
+        by_absolute = _place_by_given_absolute(row, index)
+        if by_absolute is not None:
+            return by_absolute
         return Placement(
             problem=f"episode {namespace} id {value} (source {label}) is not in "
             f"the Simkl episode list of {show}"
@@ -134,6 +139,17 @@ def place_episode(
     if not index.positions or episode is None:
         return KEEP
     return _place_by_number(row, index, offsets, show, label)
+
+
+def _place_by_given_absolute(
+    row: dict[str, Any], index: EpisodeIndex
+) -> Placement | None:
+    absolute = row.get("episode_abs")
+    target = index.by_absolute.get(absolute) if absolute is not None else None
+    if target is None:
+        return None
+    confidence = CONFIDENCE_HIGH if index.server_absolute else CONFIDENCE_MEDIUM
+    return Placement((target,), VIA_ABSOLUTE, confidence)
 
 
 def _place_by_number(
