@@ -539,6 +539,20 @@ def test_unknown_episode_id_reported_raw(cache: Path) -> None:
     assert res.summary["test"]["unplaced_episodes"] == 1
 
 
+def test_unknown_episode_id_kept_where_unchecked(cache: Path) -> None:
+    partial = show(
+        804,
+        "Harbor Patrol Weekly",
+        2015,
+        tvdb=81234,
+        episodes=[ep(1, 1), ep(1, 2, tvdb=9811002)],
+    )
+    frame = events(tvtime_row(81234, 1, 1, 9811001), tvtime_row(81234, 1, 2, 9811009))
+    res = run(FakeSimkl([partial]), frame, cache)
+    assert positions(res, 804) == [(1, 1)]
+    assert res.unresolved["episode"].to_list() == [2]
+
+
 def test_special_without_id_reported(cache: Path) -> None:
     res = run(FakeSimkl(TVTIME), events(tvtime_row(990002, 0, 0, None)), cache)
     assert res.unresolved["reason"].to_list() == ["not_found"]

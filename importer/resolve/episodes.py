@@ -31,6 +31,8 @@ class EpisodeIndex:
 
     by_id: dict[tuple[str, str], list[Position]] = field(default_factory=dict)
     namespaces: set[str] = field(default_factory=set)
+    # The id namespaces each episode carries.
+    namespaces_at: dict[Position, set[str]] = field(default_factory=dict)
     positions: set[Position] = field(default_factory=set)
     by_absolute: dict[int, Position] = field(default_factory=dict)
     # True when Simkl gave the absolute numbers; False when they were counted
@@ -44,6 +46,7 @@ class EpisodeIndex:
         for ep in episodes:
             position = (ep.season, ep.episode)
             index.positions.add(position)
+            index.namespaces_at[position] = {namespace for namespace, _ in ep.ids}
             for namespace, value in ep.ids:
                 index.namespaces.add(namespace)
                 if position not in by_id[(namespace, value)]:
@@ -126,11 +129,14 @@ def place_episode(
             if targets == [(season, episode)]:
                 return KEEP
             return Placement(tuple(targets), VIA_EPISODE_ID, CONFIDENCE_HIGH)
-        # An unknown episode id rules out the source's season and episode,
-        # but an absolute number from the source can still place the row.
+        # An absolute number from the source can still place the row. So can
+        # its season and episode, but only where Simkl's episode there has no
+        # id of this namespace that would contradict the row's id.
         by_absolute = _place_by_given_absolute(row, index)
         if by_absolute is not None:
             return by_absolute
+        if namespace not in index.namespaces_at.get((season, episode), {namespace}):
+            return KEEP
         return Placement(
             problem=f"episode {namespace} id {value} (source {label}) is not in "
             f"the Simkl episode list of {show}"
