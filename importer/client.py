@@ -504,8 +504,12 @@ def _api_error(
     retryable: bool = False,
     outcome_unknown: bool = False,
 ) -> Any:
-    """Build an API error with the client's extra attributes set."""
-    exc = cls(message, status=status, error=error, retryable=retryable)
+    """Build an API error with the client's extra attributes set.
+
+    `outcome_unknown` and `retry_after` are not declared on ApiError, so
+    callers outside this module read them with getattr and a default.
+    """
+    exc: Any = cls(message, status=status, error=error, retryable=retryable)
     exc.outcome_unknown = outcome_unknown
     exc.retry_after = None
     return exc

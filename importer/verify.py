@@ -21,6 +21,19 @@ from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
 # one viewing.
 SAME_VIEWING_WINDOW = timedelta(hours=48)
 
+# The planner's date_note on the unknown-date first viewing it adds before a
+# rewatch that has no earlier viewing.
+FIRST_VIEWING_NOTE = "unknown_date_for_rewatch"
+
+PAIR_COLUMNS = [
+    "_row",
+    "_stored",
+    "watched_at",
+    "_stored_at",
+    "date_note",
+    "is_rewatch",
+]
+
 DIFFERENCE_SCHEMA: dict[str, pl.DataType] = {
     "problem": pl.String(),
     "stored": pl.UInt32(),
@@ -110,20 +123,26 @@ def _matching_pairs(wanted: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     for rows, keys, context in joins:
         present = pl.all_horizontal(pl.col(name).is_not_null() for name in keys)
         columns = [*keys, *context]
-        left = rows.filter(present).select("_row", "watched_at", *columns)
+        left = rows.filter(present).select("_row", "watched_at", "date_note", *columns)
         right = stored.filter(present).select(
-            "_stored", pl.col("watched_at").alias("_stored_at"), *columns
+            "_stored", pl.col("watched_at").alias("_stored_at"), "is_rewatch", *columns
         )
         matched = left.join(right, on=columns, nulls_equal=True)
-        pairs.append(matched.select("_row", "_stored", "watched_at", "_stored_at"))
+        pairs.append(matched.select(PAIR_COLUMNS))
     return pl.concat(pairs).unique(["_row", "_stored"])
 
 
 def _count_stored_nearby(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Count each wanted row's stored events within the 48-hour window."""
+    """Count each wanted row's stored events within the 48-hour window.
+
+    The planner adds an unknown-date first viewing before a rewatch that has
+    no earlier viewing, but only when the account has none either; so any
+    canonical event of the unit satisfies it, whatever its date.
+    """
     gap = (pl.col("_stored_at") - pl.col("watched_at")).abs()
+    added_first = (pl.col("date_note") == FIRST_VIEWING_NOTE) & ~pl.col("is_rewatch")
     return (
-        pairs.filter(gap < SAME_VIEWING_WINDOW)
+        pairs.filter((gap < SAME_VIEWING_WINDOW) | added_first)
         .group_by("_row")
         .agg(pl.len().cast(pl.UInt32).alias("stored"))
     )

@@ -184,3 +184,20 @@ def test_ids_of_other_family_never_match():
     writes = intended([{**show, "watched_at": at("2020-01-01T20:00:00")}])
     result = compare(writes, account(["2020-01-01T20:00:00Z"]))
     assert [row["problem"] for row in result.differences.to_dicts()] == ["missing"]
+
+
+def test_added_first_viewing_met_by_any_canonical():
+    # A rewatch with no earlier viewing in the export makes the planner add
+    # an unknown-date first viewing; an account that already has a first
+    # viewing of its own does not get one, and that is not a difference.
+    writes = intended(
+        [{**MOVIE, "watched_at": at("2021-01-01T20:00:00"), "rewatch_hint": True}]
+    )
+    assert sorted(writes["date_note"].to_list(), key=str) == [
+        None,
+        "unknown_date_for_rewatch",
+    ]
+    result = compare(writes, account(["2015-05-05T20:00:00Z", "2021-01-01T20:00:00Z"]))
+    assert result.ok
+    missing = compare(writes, account([]))
+    assert missing.differences.height == 2
