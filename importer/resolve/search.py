@@ -109,7 +109,7 @@ class Searcher:
         return not_found("the row has no title and no id that Simkl accepts")
 
     def by_ids(self, item: Item) -> Decision:
-        """Look up each external id in its own namespace and the row's type."""
+        """Look up each id in its own namespace and keep results of the row's type."""
         mismatches: list[str] = []
         for key, value in item.ids:
             params: dict[str, object] = {key: value}
