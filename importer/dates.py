@@ -9,7 +9,7 @@ and `problem` columns of the events frame. The rules:
 - a date and time without a zone is read in `timezone` (None: the machine's
   zone), converted per value so that daylight saving time is right;
 - a date without a time is 12:00 UTC that day (`date_anchor="utc-noon"`)
-  or 12:00 in `timezone` (`date_anchor="local-noon"`); when that anchor is
+  or 12:00 in `timezone` (`date_anchor="local-noon"`). When that anchor is
   later than `now` on the current day, it is clamped to `now`;
 - day-first dates (`dd/mm/yyyy HH:MM`, `18-12-2023 21:50:41`, as in Simkl's
   CSV backup) are accepted;
@@ -71,7 +71,7 @@ _EPOCH_HIGH = datetime(1970, 1, 1, 0, 0, 1, tzinfo=ZoneInfo("UTC"))
 
 @dataclass(frozen=True)
 class DatePolicy:
-    """How date strings become instants; see the module docstring."""
+    """Rules for turning date strings into instants (see the module docstring)."""
 
     timezone: str | None = None
     date_anchor: str = ANCHOR_UTC_NOON
@@ -244,9 +244,9 @@ def parse_watched_at(
 def _wall_clock(work: pl.DataFrame) -> pl.DataFrame:
     """Add `_naive` (wall-clock time, or noon for a date), `_has_time`, `_offset`.
 
-    The common shapes (ISO date, ISO instant in UTC) take a fast path; only
-    the other rows go through the general patterns, then the original row
-    order is restored.
+    The common shapes (ISO date, ISO instant in UTC) take a fast path. Only
+    the other rows go through the general patterns, and then the original
+    row order is restored.
     """
     text = pl.col("_text")
     fast_instant = text.str.contains(_FAST_INSTANT)

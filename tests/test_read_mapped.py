@@ -390,3 +390,18 @@ def test_invalid_timezone_option(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read(path, opts=options(timezone="Nowhere/Town"))
     assert "Nowhere/Town" in str(caught.value)
+
+
+def test_letterboxd_import_layout(tmp_path: Path) -> None:
+    text = (
+        "imdbID,tmdbID,Title,Year,Directors,WatchedDate,Rating,Rewatch,Tags,Review\n"
+        'tt9100101,900101,Copper Tide,2011,"Ann Example, Bo Example",'
+        "2021-03-04,4.5,true,,\n"
+    )
+    result = read(write(tmp_path / "letterboxd-import.csv", text))
+    events = result.events
+    assert result.files[0].format == "letterboxd-import"
+    assert events["rating"].to_list() == [9]
+    assert events["rewatch_hint"].to_list() == [True]
+    assert events["imdb"].to_list() == ["tt9100101"]
+    assert events["watched_at"].to_list() == [utc(2021, 3, 4, 12)]

@@ -78,11 +78,11 @@ def _expand_folder(folder: Path, display: str) -> list[InputFile]:
         relative = path.relative_to(folder)
         if _is_junk(relative.parts):
             continue
-        shown = str(Path(display) / relative)
+        display_path = str(Path(display) / relative)
         if zipfile.is_zipfile(path):
-            files.extend(_expand_zip(path, shown))
+            files.extend(_expand_zip(path, display_path))
         else:
-            files.append(InputFile(shown, relative.as_posix(), path.read_bytes))
+            files.append(InputFile(display_path, relative.as_posix(), path.read_bytes))
     return files
 
 

@@ -58,7 +58,7 @@ _REQUIRED = {
     LIKES: ("Name", "Year", "Letterboxd URI"),
 }
 # Letterboxd files with no film rows: likes of lists and reviews,
-# comments and the profile (which holds personal data).
+# comments and the profile (which contains personal data).
 _OTHER_HEADERS = (("Date", "Content"), ("Date", "Content", "Comment"))
 
 _SLUG = r"letterboxd\.com/(?:[^/?#]+/)?film/([^/?#]+)"

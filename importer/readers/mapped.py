@@ -53,7 +53,7 @@ _NUMBERS = ("season", "episode", "episode_abs")
 def json_records(data: bytes, mapping: Mapping, display: str) -> pl.DataFrame | None:
     """Return the rows of a JSON document as a flat frame, or None.
 
-    The rows are the list at the first of `mapping.records_path` that holds
+    The rows are the list at the first of `mapping.records_path` that contains
     a list of objects ("" is a top-level array). Nested objects become
     dotted column names (`ids.tmdb`), and `mapping.explode` names a list
     column that yields one row per element.

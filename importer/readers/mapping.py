@@ -14,9 +14,11 @@ from pathlib import Path
 from importer.errors import MappingError
 from importer.events import RECORDS
 
+# NOTE: the mappings are found next to the package, which works for a
+# checkout or an editable install; a wheel does not ship them yet.
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 
-# What a value of the media type column means.
+# Meanings of a value in the media type column.
 MEDIA_MOVIE = "movie"
 MEDIA_SHOW = "show"
 MEDIA_ANIME = "anime"
@@ -133,31 +135,36 @@ def load_mapping(path: str | Path) -> Mapping:
 
 
 def _build(raw: dict, path: Path) -> Mapping:
-    shown = str(path)
+    display_path = str(path)
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        raise MappingError("missing `name`", file=shown, hint='Add name = "...".')
+        raise MappingError(
+            "missing `name`", file=display_path, hint='Add name = "...".'
+        )
     columns = {
-        key: _aliases(value, key, shown)
+        key: _aliases(value, key, display_path)
         for key, value in raw.get("columns", {}).items()
     }
     unknown = sorted(set(columns) - set(FIELDS))
     if unknown:
         raise MappingError(
             f"unknown field {', '.join(unknown)} in [columns]",
-            file=shown,
+            file=display_path,
             hint=f"Use fields from: {', '.join(FIELDS)}.",
         )
     detect = raw.get("detect", {})
     media = raw.get("media_types", {})
     records = raw.get("records", {})
-    _check_values(media, MEDIA_KINDS, "media_types", shown)
-    _check_values(records, (*RECORDS, RECORD_SKIP), "records", shown)
+    _check_values(media, MEDIA_KINDS, "media_types", display_path)
+    _check_values(records, (*RECORDS, RECORD_SKIP), "records", display_path)
     record = raw.get("record", "watch")
-    _check_values({"record": record}, RECORDS, "record", shown)
+    _check_values({"record": record}, RECORDS, "record", display_path)
     default_media = raw.get("default_media_type", MEDIA_MOVIE)
     _check_values(
-        {"default_media_type": default_media}, MEDIA_KINDS, "default_media_type", shown
+        {"default_media_type": default_media},
+        MEDIA_KINDS,
+        "default_media_type",
+        display_path,
     )
     json_section = raw.get("json", {})
     return Mapping(
@@ -169,7 +176,7 @@ def _build(raw: dict, path: Path) -> Mapping:
         record=record,
         columns=columns,
         detect=tuple(
-            _aliases(group, "detect.headers", shown)
+            _aliases(group, "detect.headers", display_path)
             for group in detect.get("headers", [])
         ),
         detect_any=tuple(detect.get("any_field", [])),
@@ -188,26 +195,26 @@ def _build(raw: dict, path: Path) -> Mapping:
     )
 
 
-def _aliases(value: object, key: str, shown: str) -> tuple[str, ...]:
+def _aliases(value: object, key: str, display_path: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise MappingError(
         f"`{key}` must be a header name or a list of header names",
-        file=shown,
+        file=display_path,
         hint='Write it as key = ["Header", "Other Header"].',
     )
 
 
 def _check_values(
-    values: dict, allowed: tuple[str, ...], section: str, shown: str
+    values: dict, allowed: tuple[str, ...], section: str, display_path: str
 ) -> None:
     bad = sorted({str(v) for v in values.values() if v not in allowed})
     if bad:
         raise MappingError(
             f"invalid value {', '.join(bad)} in `{section}`",
-            file=shown,
+            file=display_path,
             hint=f"Use one of: {', '.join(allowed)}.",
         )
 

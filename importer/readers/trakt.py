@@ -1,8 +1,9 @@
 """Trakt JSON: API history, official export files and third-party backups.
 
 Files are recognized by shape, not name. A JSON array of objects with
-`watched_at` is per-play history; with `plays` an aggregate of watched
-movies or shows; with `rated_at` ratings; with `listed_at` a watchlist. A
+`watched_at` is per-play history. With `plays` it is an aggregate of
+watched movies or shows, with `rated_at` ratings, and with `listed_at` a
+watchlist. A
 single object with a `history` key is a traktexport-style backup (its
 `ratings` and `watchlist` lists are read too). Other Trakt files (playback,
 hidden, profile, comments) are counted and ignored.
