@@ -223,11 +223,12 @@ LOOKUP_TYPES = {
 
 
 def _kinds_for_lookup(request: Request, ids: dict[str, str]) -> tuple[str, ...]:
-    wanted = request.query_params.get("type")
-    if wanted is not None:
-        if wanted not in LOOKUP_TYPES:
-            raise bad_request(f"type must be movie, show or anime, got {wanted!r}")
-        return LOOKUP_TYPES[wanted]
+    requested_type = request.query_params.get("type")
+    if requested_type is not None:
+        if requested_type not in LOOKUP_TYPES:
+            message = f"type must be movie, show or anime, got {requested_type!r}"
+            raise bad_request(message)
+        return LOOKUP_TYPES[requested_type]
     if "tmdb" in ids:
         # TMDB movie and TV ids overlap, so Simkl needs the type with them.
         return ("movie",)
@@ -298,7 +299,7 @@ async def search_text(request: Request) -> Response:
 
 def _search(emulator: Emulator, kinds: tuple[str, ...], query: str) -> list[Any]:
     lowered = query.lower()
-    # A URL finds its item whatever the type segment of the route says.
+    # A URL finds its item whatever type the route names.
     if "letterboxd.com/film/" in lowered:
         item = emulator.catalog.lookup(("movie",), normalize_ids({"letterboxd": query}))
         return [item] if item else []
@@ -374,20 +375,25 @@ class EmulatorMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        status_box = [0]
+        logged = False
 
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def send_recorded(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_box[0] = message["status"]
+            nonlocal logged
+            # Log before the response leaves, so a client that has received its
+            # response always finds the request in the log.
+            if message["type"] == "http.response.start" and not logged:
+                logged = True
+                self._log(scope, body, message["status"])
             await send(message)
 
         try:
             await self._handle(scope, replay, send_recorded)
         finally:
-            self._log(scope, body, status_box[0])
+            if not logged:
+                self._log(scope, body, 0)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
@@ -463,10 +469,9 @@ class EmulatorMiddleware:
             parsed = None
         record = RequestRecord(scope["method"], scope["path"], query, parsed, status)
         self.emulator.record(record)
-        shown = {k: v for k, v in query.items() if k != "client_id"}
-        logger.info(
-            "%s %s %s -> %s", scope["method"], scope["path"], shown or "", status
-        )
+        visible = "&".join(f"{k}={v}" for k, v in query.items() if k != "client_id")
+        target = f"{scope['path']}?{visible}" if visible else scope["path"]
+        logger.info("%s %s -> %s", scope["method"], target, status)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -70,7 +70,7 @@ class HistoryResult:
 
 @dataclass
 class ItemOutcome:
-    """What one item write did: counts, rejected units, the session used."""
+    """Counts, rejected units and the session used by one item write."""
 
     episodes: int = 0
     movie: bool = False
@@ -143,7 +143,7 @@ class HistoryWriter:
 
     def _status_only(self, write: ItemWrite) -> bool:
         # A write that pins a session and carries no date only changes that
-        # session's status; it records no new viewing.
+        # session's status, so it records no new viewing.
         return write.rewatch_id is not None and write.watched_at is None
 
     # -- shows and anime --------------------------------------------------
@@ -245,7 +245,7 @@ class HistoryWriter:
         """Return the units an episode names: by episode ids first, else number.
 
         One source episode id may name two catalog episodes (a double
-        episode); both are returned and both get written.
+        episode). Both are returned and both get written.
         """
         if episode.ids:
             by_id = [
@@ -268,12 +268,20 @@ class HistoryWriter:
         units: Timed,
         write: ItemWrite,
     ) -> ItemState:
-        """Add new units to canonical history and update the list status."""
+        """Add new units to canonical history and update the list status.
+
+        The item's change timestamps move only when something changed.
+        """
+        changed = state is None
         state = state or self._new_state(item)
         for unit, when in units:
-            state.canonical.setdefault(unit, when)
-        state.list_status = self._list_status(item, state, write.status)
-        self.account.touch(state, state.list_status or "all")
+            if unit not in state.canonical:
+                state.canonical[unit] = when
+                changed = True
+        status = self._list_status(item, state, write.status)
+        if changed or status != state.list_status:
+            state.list_status = status
+            self.account.touch(state, status)
         return state
 
     def _list_status(
@@ -361,27 +369,14 @@ class HistoryWriter:
         if state.canonical.get(unit) == when:
             outcome.rejected.append((unit, when, rules.REASON_CANONICAL_DATE))
             return target
-        stored: list[tuple[object, datetime]] = []
-        if unit in state.canonical:
-            stored.append((state, state.canonical[unit]))
-        stored.extend((s, s.events[unit]) for s in state.sessions if unit in s.events)
-        anchor = rules.nearest_within_gap(when, stored)
-        if isinstance(anchor, Session):
-            anchor.last_watched_at = max(anchor.last_watched_at, when)
-            outcome.touched = True
+        if self._collapse(state, unit, when, outcome):
             return target
-        if anchor is not None:
-            return target
-        session = target or state.active_session()
-        if session is not None and unit in session.events:
-            if session.status == "active":
-                session.status = "closed"
-            session = None
+
+        session = self._session_for(item, state, target, unit, when, outcome)
         if session is None:
-            session = self._open_session(item, state, when, outcome)
-            if session is None:
-                outcome.rejected.append((unit, when, rules.REASON_CAP))
-                return target
+            outcome.rejected.append((unit, when, rules.REASON_CAP))
+            return target
+
         session.events[unit] = when
         session.last_watched_at = max(session.last_watched_at, when)
         outcome.touched = True
@@ -390,6 +385,48 @@ class HistoryWriter:
         else:
             outcome.episodes += 1
             self._auto_complete(item, session)
+        return session
+
+    def _collapse(
+        self, state: ItemState, unit: Unit, when: datetime, outcome: ItemOutcome
+    ) -> bool:
+        """Apply the 48-hour rule; return True when the event is a stored viewing.
+
+        Near a session's event, that session's last_watched_at moves to the
+        later instant. Near the canonical event, nothing changes.
+        """
+        stored: list[tuple[object, datetime]] = []
+        if unit in state.canonical:
+            stored.append((state, state.canonical[unit]))
+        stored.extend((s, s.events[unit]) for s in state.sessions if unit in s.events)
+        anchor = rules.nearest_within_gap(when, stored)
+        if isinstance(anchor, Session):
+            anchor.last_watched_at = max(anchor.last_watched_at, when)
+            outcome.touched = True
+        return anchor is not None
+
+    def _session_for(
+        self,
+        item: CatalogItem,
+        state: ItemState,
+        target: Session | None,
+        unit: Unit,
+        when: datetime,
+        outcome: ItemOutcome,
+    ) -> Session | None:
+        """Return the session that takes a new event; None past the cap.
+
+        The pinned or active session takes it unless that session already
+        contains the unit. Then the conflict split closes it (when active)
+        and a new session takes the event.
+        """
+        session = target or state.active_session()
+        if session is not None and unit in session.events:
+            if session.status == "active":
+                session.status = "closed"
+            session = None
+        if session is None:
+            session = self._open_session(item, state, when, outcome)
         return session
 
     def _open_session(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,16 +92,13 @@ class BackgroundServer:
 
     def start(self) -> None:
         self._thread.start()
-        self._thread.join(0.01)
-        deadline = threading.Event()
-        waited = 0.0
+        deadline = time.monotonic() + START_TIMEOUT_S
         while not self._server.started:
             if not self._thread.is_alive():
                 raise RuntimeError("the emulator server thread exited during start-up")
-            if waited > START_TIMEOUT_S:
+            if time.monotonic() > deadline:
                 raise RuntimeError("the emulator server did not start in time")
-            deadline.wait(0.01)
-            waited += 0.01
+            time.sleep(0.005)
 
     def stop(self) -> None:
         self._server.should_exit = True
