@@ -456,6 +456,13 @@ class SimklClient:
                 status=status,
                 error=error_id,
             )
+        if status == 412:
+            return _api_error(
+                ApiError,
+                text + ". Check --client-id or SIMKL_CLIENT_ID.",
+                status=status,
+                error=error_id,
+            )
         if status == 429:
             error = _api_error(ApiError, text, status=status, error=error_id)
             error.retryable = True

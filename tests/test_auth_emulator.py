@@ -60,6 +60,7 @@ def test_login_whoami_logout(config_dir):
     assert login.exit_code == 0, login.output
     assert f"enter the code {approved[0]}" in login.output
     assert f"{emu.base_url}/pin" in login.output
+    assert "(valid for 15 min)" in login.output
     assert "Signed in" in login.output
     assert whoami.exit_code == 0, whoami.output
     assert whoami.output.strip() == "Emulator User (vip)"

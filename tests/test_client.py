@@ -346,3 +346,14 @@ def test_rate_limiter_restart_counts_from_now():
     limiter.acquire()
     assert waits == [pytest.approx(1.0)]
     assert now[0] == pytest.approx(1.4)
+
+
+def test_412_names_client_id_fix():
+    handler, _ = scripted(
+        httpx.Response(412, json={"error": "client_id_failed", "message": "wrong"})
+    )
+    client, _ = make_client(handler)
+    with pytest.raises(ApiError) as info:
+        client.get("/search/id", {"imdb": "tt1"})
+    assert info.value.error == "client_id_failed"
+    assert "SIMKL_CLIENT_ID" in str(info.value)

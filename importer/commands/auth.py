@@ -15,9 +15,13 @@ def login(api_url: str, client_id: str | None) -> None:
     """Sign in to Simkl with a PIN and store the access token."""
 
     def show_code(pin: PinCode) -> None:
+        if pin.expires_in >= 120:
+            valid_for = f"{pin.expires_in / 60:.0f} min"
+        else:
+            valid_for = f"{pin.expires_in:.0f} s"
         click.echo(
             f"Open {pin.verification_url} and enter the code {pin.user_code} "
-            f"(valid for {pin.expires_in / 60:.0f} min). Waiting...",
+            f"(valid for {valid_for}). Waiting...",
             err=True,
         )
 
