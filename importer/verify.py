@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 
@@ -181,3 +182,15 @@ def render(result: VerifyResult) -> list[str]:
         f"{missing} missing, {duplicated} stored more than once."
     )
     return lines
+
+
+def result_document(result: VerifyResult) -> dict[str, Any]:
+    """Return the machine-readable form of a verify result."""
+    differences = result.differences.with_columns(
+        pl.col("watched_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    return {
+        "checked": result.checked,
+        "ok": result.ok,
+        "differences": differences.to_dicts(),
+    }

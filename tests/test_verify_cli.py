@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -47,17 +49,9 @@ def write(client: SimklClient, tmdb: int, when: str, rewatch: bool) -> None:
     client.add_history({"movies": [movie]}, allow_rewatch=rewatch)
 
 
-def run_verify(emu, token: str, export) -> object:
-    args = [
-        "verify",
-        str(export),
-        "--format",
-        "generic",
-        "--api-url",
-        emu.base_url,
-        "-q",
-    ]
-    return CliRunner().invoke(cli, args, env={auth.TOKEN_ENV: token})
+def run_verify(emu, token: str, export, *extra: str) -> object:
+    args = ["verify", str(export), "--format", "generic", "--api-url", emu.base_url]
+    return CliRunner().invoke(cli, [*args, "-q", *extra], env={auth.TOKEN_ENV: token})
 
 
 def test_verify_all_present_exits_0(export):
@@ -80,7 +74,9 @@ def test_verify_missing_rewatch_exits_1(export):
         client = SimklClient(emu.base_url, None, token, max_post_rate=1000.0)
         write(client, 949, "2020-01-01T20:00:00Z", rewatch=False)
         write(client, 8195, "2020-06-01T20:00:00Z", rewatch=False)
-        result = run_verify(emu, token, export)
+        result = run_verify(
+            emu, token, export, "--json", str(export.with_suffix(".json"))
+        )
     assert result.exit_code == 1, result.output
     lines = result.output.strip().splitlines()
     assert any(
@@ -92,6 +88,15 @@ def test_verify_missing_rewatch_exits_1(export):
         lines[-1]
         == "1 of 3 intended viewings differ: 1 missing, 0 stored more than once."
     )
+    document = json.loads(export.with_suffix(".json").read_text(encoding="utf-8"))
+    assert document["checked"] == 3
+    assert document["ok"] is False
+    assert len(document["differences"]) == 1
+    difference = document["differences"][0]
+    assert difference["problem"] == "missing"
+    assert difference["watched_at"] == "2021-01-01T20:00:00Z"
+    assert difference["source_row"] == 3
+    assert difference["kind"] == "rewatch"
 
 
 def test_verify_free_tier_expects_canonical_only(export):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -16,12 +17,19 @@ from importer.commands.planning import (
 )
 from importer.pipeline import load_events, plan_prepared
 from importer.remote import read_account
-from importer.verify import compare, render
+from importer.report import dump_json
+from importer.verify import VerifyResult, compare, render, result_document
 
 
 @click.command()
 @plan_options
 @api_options
+@click.option(
+    "--json",
+    "json_path",
+    metavar="PATH|-",
+    help="Also write the differences as JSON to PATH, or to stdout with '-'.",
+)
 @with_params
 def verify(params: dict[str, Any]) -> None:
     """Check that every viewing in EXPORT... is on Simkl exactly once.
@@ -49,10 +57,21 @@ def verify(params: dict[str, Any]) -> None:
             remote = read_account(client)
 
     result = compare(intended.writes, remote)
-    for line in render(result):
-        click.echo(line)
+    _output(params["json_path"], result)
     if not result.ok:
-        raise SystemExit(1)
+        sys.exit(1)
+
+
+def _output(json_path: str | None, result: VerifyResult) -> None:
+    text = "\n".join(render(result))
+    if json_path == "-":
+        click.echo(text, err=True)
+        dump_json(result_document(result), sys.stdout)
+        return
+    click.echo(text)
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as stream:
+            dump_json(result_document(result), stream)
 
 
 def register(group: click.Group) -> None:
