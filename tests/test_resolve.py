@@ -660,6 +660,22 @@ def test_cache_kept_apart_per_server(cache: Path) -> None:
     assert len(second.requests) == 1
 
 
+def test_progress_counts_items(cache: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    frame = events(
+        {"media_type": "movie", "title": "The Thing", "year": 1982},
+        {"media_type": "movie", "title": "The Thing", "year": 1982},
+        {"media_type": "movie", "title": "Copper Tide", "year": 2011},
+    )
+    resolve_events(
+        frame,
+        FakeSimkl(REMAKES),
+        cache_path=cache,
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(1, 2), (2, 2)]
+
+
 # Overrides -------------------------------------------------------------------
 
 

@@ -8,10 +8,12 @@ on the lines to fix and pass the file back with `--overrides`.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from tqdm import tqdm
 
 from importer.client import SimklClient
 from importer.pipeline import load_events
@@ -75,6 +77,7 @@ MAX_PRINTED_LINES = 20
     type=click.Path(dir_okay=False, path_type=Path),
     help="SQLite file of cached search results (default: in the user's cache folder).",
 )
+@click.option("-q", "--quiet", is_flag=True, help="Hide progress on stderr.")
 @click.option(
     "--refresh",
     is_flag=True,
@@ -90,7 +93,21 @@ def resolve(**params: Any) -> None:
         read_options=ReadOptions(),
     )
     cache_path = params["cache_path"] or default_cache_path()
-    with SimklClient(params["api_url"], params["client_id"]) as client:
+    with (
+        SimklClient(params["api_url"], params["client_id"]) as client,
+        tqdm(
+            desc="items",
+            unit="item",
+            file=sys.stderr,
+            disable=params["quiet"] or not sys.stderr.isatty(),
+            leave=False,
+        ) as bar,
+    ):
+
+        def on_progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
         options = ResolveOptions(cache_scope=client.api_url, refresh=params["refresh"])
         resolution = resolve_events(
             prepared.events,
@@ -98,6 +115,7 @@ def resolve(**params: Any) -> None:
             cache_path=cache_path,
             overrides=overrides,
             options=options,
+            on_progress=on_progress,
         )
         requests = sum(client.request_counts.values())
 

@@ -58,6 +58,9 @@ from importer.resolve.search import Searcher
 
 log = logging.getLogger(__name__)
 
+# Called with the number of items decided so far and the number of items.
+ProgressCallback = Callable[[int, int], None]
+
 # Columns an override replaces with its own ids: every item id a write could
 # carry, so a wrong source id cannot reach Simkl beside the corrected one.
 OVERRIDDEN_ID_COLUMNS = (*SEARCH_ID_KEYS, "letterboxd", "trakt_slug")
@@ -70,6 +73,7 @@ def resolve_events(
     cache_path: Path | str | None = None,
     overrides: Overrides | Path | str | None = None,
     options: ResolveOptions | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Resolution:
     """Match every row of `events` to a Simkl item through search, cached.
 
@@ -77,7 +81,8 @@ def resolve_events(
     `get(path, params) -> JSON`. `cache_path` defaults to the user's cache
     directory, and cached results are kept apart per `options.cache_scope`
     (by default the client's `api_url`). `overrides` is an `Overrides` or
-    the path of an overrides CSV. Rows of unmatched items and unplaceable episodes go to
+    the path of an overrides CSV. `on_progress(done, total)` is called
+    after each item is decided. Rows of unmatched items and unplaceable episodes go to
     `Resolution.unresolved`; every other row comes back in `events`.
     """
     options = options or ResolveOptions()
@@ -89,7 +94,7 @@ def resolve_events(
     scope = options.cache_scope or str(getattr(api, "api_url", ""))
     with ResolveCache(path, scope) as cache:
         run = _Run(as_search_api(api), cache, options, overrides or Overrides())
-        return run.resolve(rows)
+        return run.resolve(rows, on_progress or (lambda _done, _total: None))
 
 
 def _prepare_rows(events: pl.DataFrame) -> list[Row]:
@@ -121,7 +126,7 @@ class _Run:
         self.review: list[dict[str, Any]] = []
         self.unplaced: Counter[str] = Counter()
 
-    def resolve(self, rows: list[Row]) -> Resolution:
+    def resolve(self, rows: list[Row], on_progress: ProgressCallback) -> Resolution:
         items: dict[str, Item] = {}
         groups: dict[str, list[Row]] = defaultdict(list)
         for row in rows:
@@ -129,7 +134,10 @@ class _Run:
             items.setdefault(item.key, item)
             groups[item.key].append(row)
 
-        decisions = {key: self.decide(item) for key, item in items.items()}
+        decisions: dict[str, Decision] = {}
+        for key, item in items.items():
+            decisions[key] = self.decide(item)
+            on_progress(len(decisions), len(items))
         for key, item in items.items():
             self.apply(item, decisions[key], groups[key])
 
