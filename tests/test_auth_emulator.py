@@ -126,3 +126,18 @@ def test_pin_code_gone_after_use():
             auth.wait_for_token(client, pin)
     assert token
     assert "expired or was already used" in str(info.value)
+
+
+def test_wrong_client_id_from_env():
+    with emulator_testing.running_emulator({}) as emu:
+        env = {auth.TOKEN_ENV: emu.issue_token(), "SIMKL_CLIENT_ID": "wrong-id"}
+        result = CliRunner().invoke(cli, ["whoami", "--api-url", emu.base_url], env=env)
+        # The emulator logs a request just after sending its response.
+        deadline = time.monotonic() + 2
+        while not emu.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent = emu.requests
+    assert result.exit_code == 1
+    assert "client_id_failed" in result.output
+    assert "SIMKL_CLIENT_ID" in result.output
+    assert sent[0].query["client_id"] == "wrong-id"
