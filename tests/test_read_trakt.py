@@ -241,6 +241,15 @@ def test_official_zip_with_pages(tmp_path: Path) -> None:
             },
         ],
         "user-profile.json": {"username": "someone", "private": False},
+        "lists-list-123-favourite-films.json": [
+            {
+                "rank": 1,
+                "id": 10,
+                "listed_at": "2024-03-01T00:00:00.000Z",
+                "type": "movie",
+                "movie": movie(2, None)["movie"],
+            }
+        ],
         "watched-playback.json": [
             {
                 "progress": 10.5,
@@ -282,7 +291,7 @@ def test_official_zip_with_pages(tmp_path: Path) -> None:
         for f in result.files
         if f.counts.get("ignored") is not None or f.format == "ignored"
     ]
-    assert len(ignored) == 3
+    assert len(ignored) == 4
     assert result.events["source_file"].str.contains("someone").sum() == 0
 
 
@@ -346,3 +355,13 @@ def test_forced_trakt_on_csv(tmp_path: Path) -> None:
     with pytest.raises(ReadError) as caught:
         read(path, format="trakt")
     assert "Trakt exports are JSON" in str(caught.value)
+
+
+def test_history_ids_written_as_text(tmp_path: Path) -> None:
+    entry = movie(1, "2023-03-03T03:03:03.000Z")
+    entry["movie"]["ids"] = {"trakt": "501", "slug": "film-1", "tmdb": "901"}
+    entry["movie"]["year"] = "2001"
+    events = read(dump(tmp_path / "history.json", [entry])).events
+    assert events["trakt"].to_list() == [501]
+    assert events["tmdb"].to_list() == [901]
+    assert events["year"].to_list() == [2001]

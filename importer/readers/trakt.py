@@ -3,7 +3,7 @@
 Files are recognized by shape, not name. A JSON array of objects with
 `watched_at` is per-play history. With `plays` it is an aggregate of
 watched movies or shows, with `rated_at` ratings, and with `listed_at` a
-watchlist. A
+watchlist (unless the file name marks a custom list or favourites). A
 single object with a `history` key is a traktexport-style backup (its
 `ratings` and `watchlist` lists are read too). Other Trakt files (playback,
 hidden, profile, comments) are counted and ignored.
@@ -71,7 +71,10 @@ def load_tables(source: InputFile, data: bytes) -> list[TraktTable]:
     stripped = data.lstrip()
     if stripped.startswith(b"["):
         frame = _array_frame(stripped, source.display)
-        return [TraktTable(source, frame, _shape(frame))]
+        shape = _shape(frame)
+        if shape == WATCHLIST and _is_other_list(source.name):
+            shape = IGNORED
+        return [TraktTable(source, frame, shape)]
     document = _json(stripped, source.display)
     if not isinstance(document, dict):
         return [TraktTable(source, pl.DataFrame(), IGNORED)]
@@ -90,6 +93,12 @@ def load_tables(source: InputFile, data: bytes) -> list[TraktTable]:
     return tables or [TraktTable(source, pl.DataFrame(), IGNORED)]
 
 
+def _is_other_list(name: str) -> bool:
+    """Return True for custom lists and favourites, which share the watchlist shape."""
+    lowered = name.lower()
+    return "watchlist" not in lowered and ("list" in lowered or "favorite" in lowered)
+
+
 def _json(data: bytes, display: str) -> object:
     try:
         return json.loads(data)
@@ -101,8 +110,49 @@ def _json(data: bytes, display: str) -> object:
         ) from error
 
 
+_IDS = pl.Struct(
+    {
+        "trakt": pl.Int64,
+        "slug": pl.String,
+        "imdb": pl.String,
+        "tmdb": pl.Int64,
+        "tvdb": pl.Int64,
+    }
+)
+# The per-play history shape, given to polars so that it skips inferring a
+# schema from every object (about half the read time of a large history).
+_HISTORY_SCHEMA = {
+    "id": pl.Int64,
+    "watched_at": pl.String,
+    "action": pl.String,
+    "type": pl.String,
+    "movie": pl.Struct({"title": pl.String, "year": pl.Int64, "ids": _IDS}),
+    "show": pl.Struct({"title": pl.String, "year": pl.Int64, "ids": _IDS}),
+    "episode": pl.Struct(
+        {
+            "season": pl.Int64,
+            "number": pl.Int64,
+            "number_abs": pl.Int64,
+            "title": pl.String,
+            "ids": _IDS,
+        }
+    ),
+}
+
+
 def _array_frame(data: bytes, display: str) -> pl.DataFrame:
-    """Read a JSON array with polars, falling back to the json module."""
+    """Read a JSON array with polars, falling back to the json module.
+
+    History arrays are first read with their known schema; a file whose
+    values do not fit it (an id written as text) is read again with
+    inference.
+    """
+    head = data[:65536]
+    if b'"watched_at"' in head and b'"action"' in head:
+        try:
+            return pl.read_json(data, schema=_HISTORY_SCHEMA)
+        except pl.exceptions.PolarsError as error:
+            logger.debug("%s: not the usual history schema (%s)", display, error)
     try:
         return pl.read_json(data, infer_schema_length=None)
     except pl.exceptions.PolarsError as error:
