@@ -14,6 +14,8 @@ from importer.emulator.state import DEFAULT_CLIENT_ID, Emulator, EmulatorConfig
 from importer.emulator.testing import SAMPLE_CATALOG
 from importer.errors import InputError
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
 
 def _config(
     catalog: Path | None,
@@ -48,10 +50,23 @@ def _config(
     )
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket; port 0 takes a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit TCP_NODELAY, which avoids a delayed-ACK wait
+    # on each small response.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise InputError(
+            f"cannot listen on {host}:{port}: {error.strerror}",
+            hint="Pick another --port, or 0 for a free one.",
+        ) from None
+    return listener
 
 
 @click.command()
@@ -143,20 +158,27 @@ def emulator(
         get_rate,
         no_rate_limit,
     )
-    if port == 0:
-        port = _free_port(host)
-    base_url = f"http://{host}:{port}"
-    config.public_url = base_url
     try:
         state_holder = Emulator(config)
     except (ValueError, OSError) as error:
         raise InputError(f"cannot start the emulator: {error}") from None
+    listener = _listen(host, port)
+    port = listener.getsockname()[1]
+    base_url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    config.public_url = base_url
+
     logging.getLogger("importer.emulator").setLevel(logging.INFO)
     if not logging.getLogger().handlers:
         logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(message)s")
-    click.echo(f"Simkl emulator at {base_url}  (client id: {config.client_ids[0]})")
+    if host not in LOOPBACK_HOSTS:
+        click.echo(f"warning: {host} may be reachable from other machines", err=True)
+    client_id = config.client_ids[0]
+    click.echo(f"Simkl emulator at {base_url}  (client id: {client_id})")
     click.echo(
-        f"Sign in: GET {base_url}/oauth/pin?client_id={config.client_ids[0]}, "
+        f"Sign in: GET {base_url}/oauth/pin?client_id={client_id}, "
         f"then open {base_url}/pin?code=<user_code>"
     )
-    uvicorn.run(create_app(state_holder), host=host, port=port, log_level="warning")
+    server_config = uvicorn.Config(
+        create_app(state_holder), log_level="warning", lifespan="off"
+    )
+    uvicorn.Server(server_config).run(sockets=[listener])

@@ -454,10 +454,10 @@ class EmulatorMiddleware:
             "applied %s %s, then %s", scope["method"], scope["path"], fault.kind
         )
         if fault.kind == "apply-then-error":
-            response = Response(
+            broken = Response(
                 NOT_JSON_BODY, status_code=fault.status or 500, media_type="text/html"
             )
-            await response(scope, receive, send)
+            await broken(scope, receive, send)
             return
         await _send_partial(captured, send)
 

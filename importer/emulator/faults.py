@@ -46,30 +46,43 @@ class Fault:
 
     @classmethod
     def respond(
-        cls, status: int, *, retry_after: int | None = None, **where: str
+        cls,
+        status: int,
+        *,
+        retry_after: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> Fault:
         """Answer `status` without applying the request."""
-        return cls("status", status=status, retry_after=retry_after, **where)
+        return cls(
+            "status", status=status, retry_after=retry_after, method=method, path=path
+        )
 
     @classmethod
-    def apply_then_error(cls, status: int = 500, **where: str) -> Fault:
+    def apply_then_error(
+        cls, status: int = 500, *, method: str | None = None, path: str | None = None
+    ) -> Fault:
         """Apply the request, then answer `status` with a non-JSON body."""
-        return cls("apply-then-error", status=status, **where)
+        return cls("apply-then-error", status=status, method=method, path=path)
 
     @classmethod
-    def apply_then_drop(cls, **where: str) -> Fault:
+    def apply_then_drop(
+        cls, *, method: str | None = None, path: str | None = None
+    ) -> Fault:
         """Apply the request, then abort the connection mid-response."""
-        return cls("apply-then-drop", **where)
+        return cls("apply-then-drop", method=method, path=path)
 
     @classmethod
-    def delay(cls, seconds: float, **where: str) -> Fault:
+    def delay(
+        cls, seconds: float, *, method: str | None = None, path: str | None = None
+    ) -> Fault:
         """Wait `seconds` before handling the request normally."""
-        return cls("latency", latency=seconds, **where)
+        return cls("latency", latency=seconds, method=method, path=path)
 
     @classmethod
-    def none(cls, **where: str) -> Fault:
-        """Handle the request normally; use it to skip a request in a script."""
-        return cls("pass", **where)
+    def none(cls, *, method: str | None = None, path: str | None = None) -> Fault:
+        """Handle the request normally, e.g. to let one request through a script."""
+        return cls("pass", method=method, path=path)
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():

@@ -45,8 +45,8 @@ def _empty_buckets() -> dict[str, list[Any]]:
 
 
 def _echo_item(write: ItemWrite) -> dict[str, Any]:
-    echo = {key: write.raw[key] for key in ("title", "year", "ids") if key in write.raw}
-    return echo
+    keys = ("title", "year", "ids")
+    return {key: write.raw[key] for key in keys if key in write.raw}
 
 
 @dataclass

@@ -121,9 +121,16 @@ class Emulator:
     # -- persistence --------------------------------------------------------
 
     def _load_state(self, path: Path) -> None:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        self.catalog.restore_auto_items(raw.get("auto_items", []))
-        self.account = Account.from_json(raw["account"])
+        """Load a saved account; raise ValueError when the file is not one."""
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            self.catalog.restore_auto_items(raw.get("auto_items", []))
+            self.account = Account.from_json(raw["account"])
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+            raise ValueError(
+                f"state file {path} is not an emulator state ({error!r}); "
+                "move it away to start with an empty account"
+            ) from None
         # The tier option of this run wins over the saved one.
         self.account.tier = self.config.tier
         logger.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from importer.commands.emulator import emulator as emulator_command
 from importer.emulator import DEFAULT_CLIENT_ID
 from importer.emulator.testing import RunningEmulator
+from importer.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +41,24 @@ def test_bad_fault_spec_is_input_error() -> None:
     result = CliRunner().invoke(emulator_command, ["--faults", "explode"])
     assert result.exit_code != 0
     assert "unknown fault 'explode'" in str(result.exception)
+
+
+def test_busy_port_is_input_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = CliRunner().invoke(emulator_command, ["--port", port])
+    assert isinstance(result.exception, InputError)
+    assert f"cannot listen on 127.0.0.1:{port}" in str(result.exception)
+
+
+def test_bad_state_file_is_input_error(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text('{"not": "a state"}', encoding="utf-8")
+    result = CliRunner().invoke(emulator_command, ["--state", str(state)])
+    assert isinstance(result.exception, InputError)
+    assert "is not an emulator state" in str(result.exception)
 
 
 def test_foreground_server_answers(tmp_path: Path, http_client: httpx.Client) -> None:

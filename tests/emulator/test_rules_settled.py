@@ -92,7 +92,9 @@ def test_viewing_before_canonical_becomes_session(api: Api) -> None:
 def test_repeated_plain_write_changes_nothing(api: Api) -> None:
     body = {"shows": [show((1, 1, at(0)), simkl=LONG_SHOW)], "movies": [movie(at(0))]}
     api.history(body)
+    before = api.client.get("/sync/activities").json()
     again = api.history(body)
+    assert api.client.get("/sync/activities").json() == before
     counts = {k: again["added"][k] for k in ("movies", "shows", "episodes")}
     assert counts == {"movies": 0, "shows": 0, "episodes": 0}
     assert again["not_found"] == {"movies": [], "shows": [], "episodes": []}
