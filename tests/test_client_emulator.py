@@ -183,3 +183,19 @@ def test_token_absent_from_debug_logs(emu, caplog):
     assert token not in caplog.text
     assert token not in str(info.value)
     assert token not in repr(client)
+
+
+def test_emulator_throttle_waited_out():
+    # Pacing off on the client side, so the emulator's own limit answers 429.
+    with emulator_testing.running_emulator(CATALOG, rate_limit=True) as emu:
+        client = SimklClient(
+            emu.base_url, None, emu.issue_token(), max_post_rate=1000.0
+        )
+        started = time.monotonic()
+        for tmdb in (949, 8195):
+            movie = {"ids": {"tmdb": tmdb}, "watched_at": "2020-01-01T20:00:00Z"}
+            client.add_history({"movies": [movie]}, allow_rewatch=False)
+        elapsed = time.monotonic() - started
+        statuses = [r.status for r in posts(emu, 3)]
+    assert statuses == [201, 429, 201]
+    assert elapsed >= 1.0
