@@ -131,9 +131,8 @@ def parse_episode_hits(payload: Any) -> list[EpisodeHit]:
         ):
             continue
         show_obj = obj.get("show")
-        episode_obj = (
-            obj.get("episode") if isinstance(obj.get("episode"), Mapping) else obj
-        )
+        nested = obj.get("episode")
+        episode_obj: Mapping[str, Any] = nested if isinstance(nested, Mapping) else obj
         if not isinstance(show_obj, Mapping):
             continue
         show = parse_candidate(show_obj, default_type="tv")

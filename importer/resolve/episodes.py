@@ -135,7 +135,10 @@ def place_episode(
         by_absolute = _place_by_given_absolute(row, index)
         if by_absolute is not None:
             return by_absolute
-        if namespace not in index.namespaces_at.get((season, episode), {namespace}):
+        here = (
+            index.namespaces_at.get((season, episode)) if season is not None else None
+        )
+        if here is not None and namespace not in here:
             return KEEP
         return Placement(
             problem=f"episode {namespace} id {value} (source {label}) is not in "

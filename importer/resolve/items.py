@@ -98,27 +98,21 @@ def _film_key(row: Row) -> tuple[Any, str, Any]:
 def item_for_row(row: Row) -> Item:
     """Return the item a row belongs to, with its key."""
     media_type = row.get("media_type")
-    common = {
-        "source": row.get("source"),
-        "media_type": media_type,
-        "title": row.get("title"),
-        "year": row.get("year"),
-    }
     if _present(row.get("simkl")):
         key = f"simkl|{media_type}|{row['simkl']}"
-        return Item(key, KIND_SIMKL, simkl=int(row["simkl"]), **common)
+        return _item(row, key, KIND_SIMKL, simkl=int(row["simkl"]))
 
     ids = tuple((k, row[k]) for k in SEARCH_ID_KEYS if _present(row.get(k)))
     if ids:
         key = f"ids|{media_type}|" + ",".join(f"{k}={v}" for k, v in ids)
-        return Item(key, KIND_IDS, ids=ids, **common)
+        return _item(row, key, KIND_IDS, ids=ids)
 
     episode_ids = tuple(
         (column, row[column]) for column in EPISODE_ID_KEYS if _present(row.get(column))
     )
     if episode_ids and (row.get("season") is None or not row.get("title")):
         key = "episode_ids|" + ",".join(f"{k}={v}" for k, v in episode_ids)
-        return Item(key, KIND_EPISODE_IDS, ids=episode_ids, **common)
+        return _item(row, key, KIND_EPISODE_IDS, ids=episode_ids)
 
     if row.get("title"):
         slug = row.get("letterboxd")
@@ -132,7 +126,29 @@ def item_for_row(row: Row) -> Item:
                 slug or "",
             ]
         )
-        return Item(key, KIND_TITLE, slug=slug, **common)
+        return _item(row, key, KIND_TITLE, slug=slug)
 
     key = f"none|{row.get('source_file')}|{row.get('source_row')}"
-    return Item(key, KIND_NONE, **common)
+    return _item(row, key, KIND_NONE)
+
+
+def _item(
+    row: Row,
+    key: str,
+    kind: str,
+    *,
+    ids: tuple[tuple[str, Any], ...] = (),
+    slug: str | None = None,
+    simkl: int | None = None,
+) -> Item:
+    return Item(
+        key=key,
+        kind=kind,
+        source=row.get("source"),
+        media_type=row.get("media_type"),
+        title=row.get("title"),
+        year=row.get("year"),
+        ids=ids,
+        slug=slug,
+        simkl=simkl,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from importer.resolve.api import (
+    EpisodeHit,
     SearchApi,
     parse_candidates,
     parse_episode_hits,
@@ -227,8 +228,8 @@ def choose_by_year(
     kind = item.media_type or "item"
     quoted = f'"{item.title}"'
     if not hits:
-        near = tuple(misses[:MAX_NEAR_MISSES])
-        return not_found(f"no Simkl {kind} titled {quoted}", near)
+        near_misses = tuple(misses[:MAX_NEAR_MISSES])
+        return not_found(f"no Simkl {kind} titled {quoted}", near_misses)
 
     if item.year is None:
         if len(hits) == 1:
@@ -259,7 +260,7 @@ def choose_by_year(
     return not_found(detail, tuple(hits[:MAX_NEAR_MISSES]))
 
 
-def _episode_decision(hits: list, label: str) -> Decision:
+def _episode_decision(hits: list[EpisodeHit], label: str) -> Decision:
     shows = {hit.show.simkl for hit in hits}
     if len(shows) > 1:
         return ambiguous(
