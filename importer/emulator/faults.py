@@ -2,10 +2,10 @@
 
 Fault kinds:
 
-- `status`: answer with that HTTP status and an error envelope, without
+- `status`: respond with that HTTP status and an error envelope, without
   applying the request (429 carries `Retry-After`);
-- `apply-then-error`: apply the request, then answer a 5xx status with a
-  body that is not JSON;
+- `apply-then-error`: apply the request, then respond with a 5xx status
+  and a body that is not JSON;
 - `apply-then-drop`: apply the request, start the response, send part of the
   body and abort the connection, so the client sees a transport error;
 - `latency`: wait before handling the request (combines with the others);
@@ -53,7 +53,7 @@ class Fault:
         method: str | None = None,
         path: str | None = None,
     ) -> Fault:
-        """Answer `status` without applying the request."""
+        """Respond with `status` without applying the request."""
         return cls(
             "status", status=status, retry_after=retry_after, method=method, path=path
         )
@@ -62,7 +62,7 @@ class Fault:
     def apply_then_error(
         cls, status: int = 500, *, method: str | None = None, path: str | None = None
     ) -> Fault:
-        """Apply the request, then answer `status` with a non-JSON body."""
+        """Apply the request, then respond with `status` and a non-JSON body."""
         return cls("apply-then-error", status=status, method=method, path=path)
 
     @classmethod
@@ -118,6 +118,14 @@ def parse_fault(text: str) -> Fault:
     )
 
 
+def _as_fault(fault: Fault | str | None) -> Fault:
+    if fault is None:
+        return Fault.none()
+    if isinstance(fault, str):
+        return parse_fault(fault)
+    return fault
+
+
 class FaultPlan:
     """The faults of one emulator: a script for the next requests, then chance.
 
@@ -154,12 +162,9 @@ class FaultPlan:
 
     def script(self, faults: Iterable[Fault | str | None]) -> None:
         """Replace the script: each matching request takes the next fault."""
-        parsed = [
-            Fault.none() if f is None else parse_fault(f) if isinstance(f, str) else f
-            for f in faults
-        ]
+        parsed = deque(_as_fault(fault) for fault in faults)
         with self._lock:
-            self._script = deque(parsed)
+            self._script = parsed
 
     def clear(self) -> None:
         with self._lock:

@@ -1,6 +1,6 @@
 """The emulator's configuration and its shared state behind the HTTP layer.
 
-`Emulator` holds the catalog, the account, PIN codes, the fault plan, the
+`Emulator` contains the catalog, the account, PIN codes, the fault plan, the
 rate limiter and the request log. The server thread and test code both use
 it, so every change to the account happens under `Emulator.lock`.
 """
@@ -49,13 +49,13 @@ class EmulatorConfig:
     get_rate: float = 10.0
     pin_expires_in: int = 900
     pin_interval: int = 5
-    # Base of the sign-in page shown in PIN answers; the server sets it once
+    # Base of the sign-in page shown in PIN responses; the server sets it once
     # it knows its port.
     public_url: str = "http://127.0.0.1"
 
 
 class RequestRecord(NamedTuple):
-    """One request the emulator answered."""
+    """One request the emulator received, with the status it sent."""
 
     method: str
     path: str
@@ -208,7 +208,7 @@ class Emulator:
         return True
 
     def poll_pin(self, user_code: str) -> dict[str, Any]:
-        """Answer a PIN poll: pending, approved (once), or a new code."""
+        """Return the PIN poll response: pending, approved (once), or a new code."""
         with self.lock:
             pin = self.pins.get(user_code)
             if pin is not None and pin.expires_at > time.monotonic():
