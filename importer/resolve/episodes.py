@@ -135,9 +135,9 @@ def place_episode(
         by_absolute = _place_by_given_absolute(row, index)
         if by_absolute is not None:
             return by_absolute
-        here = (
-            index.namespaces_at.get((season, episode)) if season is not None else None
-        )
+        here = None
+        if season is not None and episode is not None:
+            here = index.namespaces_at.get((season, episode))
         if here is not None and namespace not in here:
             return KEEP
         return Placement(
