@@ -16,9 +16,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from importer.apply import ApplyOptions, Progress, account_identity, apply_import
 from importer.cli import cli
+from importer.client import SimklClient
 from importer.emulator.faults import Fault
 from importer.emulator.testing import running_emulator
+from importer.errors import ApiError
+from importer.journal import NOT_FOUND, Journal
+from importer.pipeline import load_events
+from importer.readers.base import ReadOptions
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -359,28 +365,30 @@ def test_429_storm_same_final_state(emu, tmp_path, reference_state):
     token = emu.issue_token()
     export = write_export(tmp_path / "history.json", mixed_history())
     storm = Fault.respond(429, retry_after=0, method="POST", path=HISTORY)
-    emu.faults.script([PASS, storm, storm, PASS, storm])
+    emu.faults.script([PASS, storm, storm])
     result = run_apply(emu, token, export, tmp_path / "j.sqlite3", "--batch-size", "2")
     assert result.exit_code == 0, result.output
     assert history_state(emu, token) == reference_state
 
 
-def test_rate_limited_run_resumes(emu, tmp_path, reference_state):
+def test_rate_limited_run_resumes(emu, tmp_path, monkeypatch, reference_state):
     """A run stopped by 429s after every retry resumes from the journal."""
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
     token = emu.issue_token()
     export = write_export(tmp_path / "history.json", mixed_history())
     journal = tmp_path / "j.sqlite3"
-    storm = Fault.respond(429, retry_after=0, method="POST", path=HISTORY)
-    emu.faults.script([PASS, PASS] + [storm] * 5)
-    result = run_apply(emu, token, export, journal, "--batch-size", "2")
-    assert result.exit_code == 1
-    assert "429" in result.output
+    storm = Fault.respond(429, retry_after=1, method="POST", path=HISTORY)
+    emu.faults.script([PASS, PASS, storm, storm])
+    options = ApplyOptions(batch_size=2)
+    with pytest.raises(ApiError) as caught:
+        apply_core(emu, token, export, journal, options=options, max_attempts=2)
+    assert caught.value.status == 429
     sent_first = [p for p in history_posts(emu) if p.status == 201]
     assert len(sent_first) == 2
 
     seen = len(emu.requests)
-    result = run_apply(emu, token, export, journal, "--batch-size", "2")
-    assert result.exit_code == 0, result.output
+    result = apply_core(emu, token, export, journal, options=options)
+    assert result.finished
     assert history_state(emu, token) == reference_state
     first_bodies = {json.dumps(p.json, sort_keys=True) for p in sent_first}
     for post in history_posts(emu, seen):
@@ -408,30 +416,102 @@ def test_not_found_listed_with_source_row(emu, tmp_path):
         movie_play(1, "2021-03-01T20:00:00.000Z", 900101, "Copper Tide", 2011),
         movie_play(2, "2021-03-02T20:00:00.000Z", 900102, "Glass Orchard", 2008),
         movie_play(3, "2021-03-03T20:00:00.000Z", 999999, "Nowhere Film", 1999),
+        episode_play(4, "2021-03-04T20:00:00.000Z", 60002, "Paper Kites", 1, 9),
     ]
     export = write_export(tmp_path / "history.json", plays)
     journal = tmp_path / "j.sqlite3"
-    result = run_apply(emu, token, export, journal, "--json", str(tmp_path / "r.json"))
+    report = tmp_path / "r.json"
+    result = run_apply(emu, token, export, journal, "--json", str(report))
     assert result.exit_code == 0, result.output
     assert "Not found on Simkl:" in result.output
-    assert "row 3: Nowhere Film (1999)" in result.output
+    assert "row 3: Nowhere Film (1999) watched 2021-03-03T20:00:00Z" in result.output
+    assert "row 4: Paper Kites (2022) S01E09" in result.output
 
-    document = json.loads((tmp_path / "r.json").read_text())
-    (missing,) = document["failures"]["not_found"]
-    assert missing["title"] == "Nowhere Film"
-    assert missing["year"] == 1999
-    assert missing["source_row"] == 3
+    document = json.loads(report.read_text())
     assert document["confirmed"] == 2
-    summary = document["plan_summary"]
-    skipped = sum(summary["skipped"].values())
-    written = document["confirmed"] + len(missing and [missing])
-    assert written + skipped == summary["rows"]
+    failed = sum(len(records) for records in document["failures"].values())
+    skipped = len(document["skipped"])
+    assert document["confirmed"] + failed + skipped == document["plan_summary"]["rows"]
+    listed_rows = {
+        entry["source_row"]
+        for entry in document["skipped"] + document["failures"]["not_found"]
+    }
+    assert listed_rows == {3, 4}
 
     seen = len(emu.requests)
     result = run_apply(emu, token, export, journal)
     assert result.exit_code == 0, result.output
     assert history_posts(emu, seen) == []
     assert "row 3: Nowhere Film (1999)" in result.output
+    assert "row 4: Paper Kites (2022) S01E09" in result.output
+
+
+def apply_core(emu, token, export, journal_path, max_attempts=5, **kwargs):
+    """Run apply_import without the command and its matching step."""
+    prepared = load_events([export], read_options=ReadOptions(timezone="UTC"))
+    client = SimklClient(
+        emu.base_url, token=token, max_post_rate=1000, max_attempts=max_attempts
+    )
+    with client:
+        account = account_identity(client, client.settings())
+        with Journal.open(journal_path, account) as journal:
+            return apply_import(prepared, client, journal, **kwargs)
+
+
+def test_not_found_by_server_journaled(emu, tmp_path, monkeypatch):
+    """An episode the server does not know is journaled and never resent."""
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
+    token = emu.issue_token()
+    plays = [
+        episode_play(1, "2021-03-04T20:00:00.000Z", 60002, "Paper Kites", 1, 1),
+        episode_play(2, "2021-03-05T20:00:00.000Z", 60002, "Paper Kites", 7, 1),
+    ]
+    export = write_export(tmp_path / "history.json", plays)
+    journal = tmp_path / "j.sqlite3"
+    result = apply_core(emu, token, export, journal)
+    assert result.finished
+    assert result.confirmed == 1
+    (missing,) = result.failures[NOT_FOUND]
+    assert missing.source_row == 2
+    assert (missing.season, missing.episode) == (7, 1)
+    assert missing.title == "Paper Kites"
+
+    seen = len(emu.requests)
+    again = apply_core(emu, token, export, journal)
+    assert history_posts(emu, seen) == []
+    assert again.posts == 0
+    assert [r.source_row for r in again.failures[NOT_FOUND]] == [2]
+
+
+def test_stop_between_requests(emu, tmp_path, monkeypatch, reference_state):
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
+    token = emu.issue_token()
+    export = write_export(tmp_path / "history.json", mixed_history())
+    journal = tmp_path / "j.sqlite3"
+    events: list[Progress] = []
+
+    def stop_after_two() -> bool:
+        return len(history_posts(emu)) >= 2
+
+    options = ApplyOptions(batch_size=2)
+    result = apply_core(
+        emu,
+        token,
+        export,
+        journal,
+        options=options,
+        on_progress=events.append,
+        should_stop=stop_after_two,
+    )
+    assert result.stopped == "interrupted"
+    assert result.remaining > 0
+    assert result.posts == 2
+    assert events[0] == Progress(done=0, total=result.min_posts, posts=0)
+    assert events[-1].done == 2
+
+    result = apply_core(emu, token, export, journal, options=options)
+    assert result.finished
+    assert history_state(emu, token) == reference_state
 
 
 def test_free_tier_keeps_canonical_only(tmp_path):
@@ -443,7 +523,7 @@ def test_free_tier_keeps_canonical_only(tmp_path):
         state = history_state(emu, token)
         assert all(item["sessions"] == [] for item in state.values())
         assert len(state[600001]["canonical"]) == 4
-        assert "rewatch not written free tier" in result.output
+        assert "Rewatches not written (Simkl Pro or VIP needed):" in result.output
         assert all(p.query.get("allow_rewatch") is None for p in history_posts(emu))
 
 

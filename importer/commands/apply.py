@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +23,27 @@ from importer.apply import (
     apply_import,
 )
 from importer.batch import DEFAULT_BATCH_SIZE
-from importer.client import tier_from_settings
+from importer.client import SimklClient, tier_from_settings
 from importer.commands.common import api_options, make_client
 from importer.commands.planning import (
     plan_options,
     plan_options_from,
     read_options_from,
+    resolve_with,
     stage_progress,
     with_params,
 )
-from importer.journal import CAPPED, NOT_FOUND, REJECTED, Journal, default_journal_path
-from importer.pipeline import load_events
-
-FAILURE_LABELS = {
-    NOT_FOUND: "Not found on Simkl",
-    REJECTED: "Rejected by Simkl",
-    CAPPED: "Capped (past 50 rewatch sessions)",
-}
+from importer.errors import ApiError, AuthError
+from importer.journal import (
+    CAPPED,
+    NOT_FOUND,
+    REJECTED,
+    Journal,
+    WriteRecord,
+    default_journal_path,
+)
+from importer.pipeline import Prepared, load_events
+from importer.report import skip_entries
 
 
 @click.command()
@@ -88,41 +93,61 @@ def apply(params: dict[str, Any]) -> None:
     interrupted import; a finished one sends nothing.
     """
     read_options = read_options_from(params)
-    with stage_progress(params["quiet"], stages=2) as on_stage:
-        prepared = load_events(
-            params["exports"],
-            format=params["format_"],
-            mapping=params["mapping"],
-            read_options=read_options,
-            on_stage=on_stage,
-        )
-
     client = make_client(
         params["api_url"], params["client_id"], max_post_rate=params["max_rate"]
     )
     with client:
+        with stage_progress(params["quiet"], stages=3) as on_stage:
+            prepared = load_events(
+                params["exports"],
+                format=params["format_"],
+                mapping=params["mapping"],
+                read_options=read_options,
+                on_stage=on_stage,
+            )
+            resolve_with(prepared, client, params, on_stage)
         settings = client.settings()
         tier = tier_from_settings(settings)
         account = account_identity(client, settings)
         _confirm(params, account, client.api_url)
         path = params["journal_path"] or default_journal_path(account)
-        with Journal.open(path, account) as journal, _progress_bar(params) as show:
-            with _stop_on_interrupt() as should_stop:
-                result = apply_import(
-                    prepared,
-                    client,
-                    journal,
-                    plan_options=plan_options_from(params),
-                    options=ApplyOptions(
-                        batch_size=params["batch_size"], limit=params["limit"]
-                    ),
-                    tier=tier,
-                    on_progress=show,
-                    should_stop=should_stop,
-                )
+        with Journal.open(path, account) as journal:
+            result = _run(params, prepared, client, journal, tier)
     _output(params, result, path)
     if result.stopped == "interrupted":
         sys.exit(130)
+
+
+def _run(
+    params: dict[str, Any],
+    prepared: Prepared,
+    client: SimklClient,
+    journal: Journal,
+    tier: str,
+) -> ApplyResult:
+    """Call apply_import with progress and Ctrl-C handling from the options."""
+    options = ApplyOptions(batch_size=params["batch_size"], limit=params["limit"])
+    with _progress_bar(params) as show, _stop_on_interrupt() as should_stop:
+        try:
+            return apply_import(
+                prepared,
+                client,
+                journal,
+                plan_options=plan_options_from(params),
+                options=options,
+                tier=tier,
+                on_progress=show,
+                should_stop=should_stop,
+            )
+        except ApiError as error:
+            if isinstance(error, AuthError):
+                raise
+            raise ApiError(
+                f"{error} Nothing is lost: run the same command to resume "
+                f"(journal: {journal.path}).",
+                status=error.status,
+                error=error.error,
+            ) from error
 
 
 def _confirm(params: dict[str, Any], account: str, api_url: str) -> None:
@@ -198,6 +223,7 @@ def _output(params: dict[str, Any], result: ApplyResult, journal_path: Path) -> 
 
 def render_result(result: ApplyResult, journal_path: Path) -> str:
     """Return the terminal summary of an apply run."""
+    listed = _listed_rows(result)
     lines = [f"Simkl account {result.account} ({result.tier})"]
     lines.append(f"  {result.confirmed:>6}  writes confirmed")
     if result.settled_from_earlier:
@@ -206,35 +232,106 @@ def render_result(result: ApplyResult, journal_path: Path) -> str:
             "on the account"
         )
     lines.append(f"  {result.already_present:>6}  viewings already on Simkl")
-    for status, label in FAILURE_LABELS.items():
-        lines.append(f"  {len(result.failures.get(status, [])):>6}  {label.lower()}")
+    for label, rows in listed.items():
+        lines.append(f"  {len(rows):>6}  {label}")
     skipped = result.plan.summary.get("skipped", {})
     for reason, count in skipped.items():
-        if reason != "already_present":
+        if reason not in _COUNTED_REASONS:
             lines.append(f"  {count:>6}  not written: {reason.replace('_', ' ')}")
     lines.append(
         f"POSTs used: {result.posts} (fewest the plan allowed: {result.min_posts})"
     )
-    for status, label in FAILURE_LABELS.items():
-        records = result.failures.get(status, [])
-        if records:
+    for label, rows in listed.items():
+        if rows:
             lines.append(f"{label}:")
-            lines.extend(f"  {_describe(record)}" for record in records)
+            lines.extend(f"  {row}" for row in rows)
     lines.extend(_ending(result, journal_path))
     return "\n".join(lines)
 
 
-def _describe(record: Any) -> str:
-    where = f"{record.source_file or '?'} row {record.source_row or '?'}"
-    what = record.title or "(no title)"
-    if record.year:
-        what += f" ({record.year})"
-    if record.season is not None and record.episode is not None:
-        what += f" S{record.season:02d}E{record.episode:02d}"
-    detail = f": {record.detail}" if record.detail else ""
-    return (
-        f"{where}: {what} watched {record.watched_at or 'at an unknown date'}{detail}"
+# Skip reasons whose rows are listed one by one, under the label of the
+# journal status they join ("not_found" comes from matching the export).
+_LISTED_REASONS = {
+    "not_found": NOT_FOUND,
+    "ambiguous": "ambiguous",
+    "rewatch_cap": CAPPED,
+    "rewatch_not_written_free_tier": "free_tier",
+}
+_COUNTED_REASONS = {"already_present", *_LISTED_REASONS}
+_LABELS = {
+    NOT_FOUND: "Not found on Simkl",
+    "ambiguous": "Ambiguous matches (pick one with --overrides)",
+    REJECTED: "Rejected by Simkl",
+    CAPPED: "Capped (past 50 rewatch sessions)",
+    "free_tier": "Rewatches not written (Simkl Pro or VIP needed)",
+}
+
+
+def _listed_rows(result: ApplyResult) -> dict[str, list[str]]:
+    """Return, per label, one line for each write or row not written."""
+    rows: dict[str, list[tuple[str, int, str]]] = {key: [] for key in _LABELS}
+    for status, records in result.failures.items():
+        for record in records:
+            rows[status].append(_record_line(record))
+    for skip in result.plan.skipped.iter_rows(named=True):
+        key = _LISTED_REASONS.get(skip["reason"])
+        if key is not None:
+            rows[key].append(_skip_line(skip))
+    listed = {}
+    for key, label in _LABELS.items():
+        if key in (NOT_FOUND, REJECTED, CAPPED) or rows[key]:
+            listed[label] = [line for *_, line in sorted(rows[key])]
+    return listed
+
+
+def _record_line(record: WriteRecord) -> tuple[str, int, str]:
+    line = _row_text(
+        record.source_file,
+        record.source_row,
+        record.title,
+        record.year,
+        record.season,
+        record.episode,
+        record.watched_at,
+        record.detail,
     )
+    return (record.source_file or "", record.source_row or 0, line)
+
+
+def _skip_line(skip: dict[str, Any]) -> tuple[str, int, str]:
+    watched_at = skip["watched_at"]
+    line = _row_text(
+        skip["source_file"],
+        skip["source_row"],
+        skip["title"],
+        skip["year"],
+        skip["season"],
+        skip["episode"],
+        watched_at.strftime("%Y-%m-%dT%H:%M:%SZ") if watched_at else None,
+        skip["detail"],
+    )
+    return (skip["source_file"] or "", skip["source_row"] or 0, line)
+
+
+def _row_text(
+    source_file: str | None,
+    source_row: int | None,
+    title: str | None,
+    year: int | None,
+    season: int | None,
+    episode: int | None,
+    watched_at: str | None,
+    detail: str | None,
+) -> str:
+    """Return "FILE row N: Title (Year) S01E02 watched WHEN: detail"."""
+    what = title or "(no title)"
+    if year:
+        what += f" ({year})"
+    if season is not None and episode is not None:
+        what += f" S{season:02d}E{episode:02d}"
+    when = f" watched {watched_at}" if watched_at else ""
+    text = f"{source_file or '?'} row {source_row or '?'}: {what}{when}"
+    return f"{text}: {detail}" if detail else text
 
 
 def _ending(result: ApplyResult, journal_path: Path) -> list[str]:
@@ -268,7 +365,8 @@ def result_document(result: ApplyResult) -> dict[str, Any]:
         "read_backs": result.read_backs,
         "plan_summary": result.plan.summary,
         "failures": {
-            status: [record.__dict__ for record in records]
+            status: [asdict(record) for record in records]
             for status, records in result.failures.items()
         },
+        "skipped": skip_entries(result.plan.skipped),
     }
