@@ -676,6 +676,32 @@ def test_progress_counts_items(cache: Path) -> None:
     assert calls == [(1, 2), (2, 2)]
 
 
+def test_api_failure_keeps_earlier_matches(cache: Path) -> None:
+    from importer.errors import ApiError, ResolveError
+
+    class FailingOnce(FakeSimkl):
+        def get(self, path: str, params: dict[str, Any]) -> Any:
+            if params.get("title") == "Copper Tide" and not self.failed:
+                self.failed = True
+                raise ApiError("server error", status=503, retryable=True)
+            return super().get(path, params)
+
+    fake = FailingOnce(REMAKES)
+    fake.failed = False
+    frame = events(
+        {"media_type": "movie", "title": "The Thing", "year": 1982},
+        {"media_type": "movie", "title": "Copper Tide", "year": 2011},
+    )
+    with pytest.raises(ResolveError, match="run the same command again"):
+        run(fake, frame, cache)
+    before = len(fake.requests)
+    res = run(fake, frame, cache)
+    assert res.events["simkl"].to_list() == [101, 103]
+    assert all(
+        params.get("title") != "The Thing" for _, params in fake.requests[before:]
+    )
+
+
 # Overrides -------------------------------------------------------------------
 
 

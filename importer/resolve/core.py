@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from importer.errors import ApiError, AuthError, ResolveError
 from importer.events import EVENT_SCHEMA, SKIP_SCHEMA, conform, empty_events
 from importer.resolve.api import (
     Params,
@@ -163,7 +165,8 @@ class _Run:
             cached = self.cache.get_decision(item.key)
             if cached is not None:
                 return cached
-        decision = self.searcher.decide(item)
+        with _resumable(f"search for {_item_label(item)}"):
+            decision = self.searcher.decide(item)
         log.debug(
             "item %s: %s %s %s",
             item.key,
@@ -274,9 +277,31 @@ class _Run:
         path = f"/{kind}/episodes/{decision.simkl}"
         payload = None if self.options.refresh else self.cache.get_episode_list(path)
         if payload is None:
-            payload = get_or_empty(self.api, path, {"extended": "full"}) or []
+            with _resumable(f"episode list {path}"):
+                payload = get_or_empty(self.api, path, {"extended": "full"}) or []
             self.cache.put_episode_list(path, payload)
         return EpisodeIndex.build(parse_episode_list(payload))
+
+
+@contextmanager
+def _resumable(what: str) -> Iterator[None]:
+    """Turn an API failure into a ResolveError that says how to continue."""
+    try:
+        yield
+    except AuthError:
+        raise
+    except ApiError as error:
+        raise ResolveError(
+            f"{what} failed: {error}. Matches found so far are cached; "
+            "run the same command again to continue."
+        ) from error
+
+
+def _item_label(item: Item) -> str:
+    if item.title:
+        year = "" if item.year is None else f" ({item.year})"
+        return f'"{item.title}"{year}'
+    return ", ".join(f"{key} {value}" for key, value in item.ids) or item.key
 
 
 def _set_match(row: Row, decision: Decision) -> None:
