@@ -274,7 +274,7 @@ class Catalog:
         """Find the item that `ids` name; in auto mode, make one up if needed."""
         item = self.lookup(kinds, ids)
         if item is not None:
-            if self.auto and item.open_ended:
+            if item.simkl in self.auto_created:
                 self.register_ids(item, ids)
             return item
         if not self.auto:

@@ -182,7 +182,11 @@ class HistoryWriter:
             units = [(unit, when) for unit in item.aired_episodes()]
         has_new = state is None or any(u not in state.canonical for u, _ in units)
         outcome = ItemOutcome()
-        if units and has_new:
+        if write.lists_episodes and not units:
+            # Every listed episode was not found: the write changes nothing,
+            # not even the list the show is on.
+            pass
+        elif units and has_new:
             before = 0 if state is None else len(state.canonical)
             state = self._ordinary(item, state, units, write)
             outcome.episodes = len(state.canonical) - before

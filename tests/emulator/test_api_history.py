@@ -67,6 +67,14 @@ def test_unknown_show_and_episode_not_found(api: Api) -> None:
     assert body["added"]["episodes"] == 1
 
 
+def test_unknown_episodes_change_nothing(api: Api) -> None:
+    entry = show((4, 1, at(0)), simkl=LONG_SHOW, is_rewatch=True)
+    body = api.history({"shows": [entry]}, rewatch=True)
+    assert body["added"]["shows"] == 0
+    assert len(body["not_found"]["episodes"]) == 1
+    assert api.all_items() == {}
+
+
 def test_flat_episodes_mean_season_one(api: Api) -> None:
     entry = {"ids": {"tvdb": 7002}, "episodes": [{"number": 1}, {"number": 2}]}
     api.history({"shows": [entry]})

@@ -65,11 +65,14 @@ def test_auto_catalog_ids_are_stable(http_client: httpx.Client) -> None:
 def test_auto_catalog_links_ids_of_one_item(http_client: httpx.Client) -> None:
     with running_emulator({}, auto_catalog=True) as emu:
         api = Api(emu, emu.issue_token(), http_client)
-        both = {"ids": {"tmdb": 603, "imdb": "tt0133093"}, "watched_at": at(0)}
+        api.history({"movies": [{"ids": {"tmdb": 603}, "watched_at": at(0)}]})
+        both = {"ids": {"tmdb": 603, "imdb": "tt0133093"}, "watched_at": at(1)}
         api.history({"movies": [both]})
         body = api.history({"movies": [{"ids": {"imdb": "tt0133093"}}]})
-        assert body["added"]["movies"] == 0
-        assert len(api.all_items()["movies"]) == 1
+        [row] = api.all_items()["movies"]
+    assert body["added"]["movies"] == 0
+    assert row["movie"]["ids"]["imdb"] == "tt0133093"
+    assert row["last_watched_at"] == at(0)
 
 
 def test_auto_items_survive_restart(tmp_path: Path, http_client: httpx.Client) -> None:
