@@ -8,7 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import polars as pl
+
 from importer.errors import ReadError
+from importer.readers.base import FileSummary
+
+# What the Letterboxd and Trakt readers return: events frames, skip frames
+# and one summary per file read.
+ReaderOutput = tuple[list[pl.DataFrame], list[pl.DataFrame], list[FileSummary]]
 
 # Files that archivers and operating systems add, never export content.
 _JUNK_PARTS = ("__MACOSX",)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from importer.dates import parse_watched_at
+from importer.dates import DatePolicy, parse_watched_at
 from importer.errors import ReadError
 from importer.events import (
     RECORD_RATING,
@@ -32,7 +32,7 @@ from importer.events import (
 )
 from importer.readers.base import FileSummary
 from importer.readers.csvio import LINE_COLUMN, DecodedText, read_table
-from importer.readers.inputs import InputFile
+from importer.readers.inputs import InputFile, ReaderOutput
 from importer.readers.values import add_problem, flag, text, with_rating, with_year
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,10 @@ class LetterboxdFile:
     header_line: int = 0
 
 
+# Loaded files by kind, read together because they refer to each other.
+Tables = dict[str, list[tuple[LetterboxdFile, pl.DataFrame]]]
+
+
 def classify(source: InputFile, headers: list[str], lines: list[str]) -> str | None:
     """Return the Letterboxd file kind of a CSV, or None if it is not one."""
     if _is_list(lines):
@@ -101,14 +105,12 @@ def _is_list(lines: list[str]) -> bool:
     return len(head) > 1 and not head[0] and head[1].startswith("Date,Name,Tags,URL")
 
 
-def read_letterboxd(
-    files: list[LetterboxdFile], policy
-) -> tuple[list[pl.DataFrame], list[pl.DataFrame], list[FileSummary]]:
+def read_letterboxd(files: list[LetterboxdFile], policy: DatePolicy) -> ReaderOutput:
     """Read a group of Letterboxd files together (they may cross-reference).
 
     Returns events frames, skip frames and one summary per file.
     """
-    tables: dict[str, list[tuple[LetterboxdFile, pl.DataFrame]]] = {}
+    tables: Tables = {}
     summaries: list[FileSummary] = []
     skips: list[pl.DataFrame] = []
     for item in files:
@@ -164,20 +166,18 @@ def _with_links(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
     return frame.with_columns(slug.alias("letterboxd"), link.alias("link"))
 
 
-def _build(tables, policy):
+def _build(tables: Tables, policy: DatePolicy) -> ReaderOutput:
     events: list[pl.DataFrame] = []
     skips: list[pl.DataFrame] = []
     summaries: list[FileSummary] = []
-    diary_frames = [
-        _viewings(item, frame, policy) for item, frame in tables.get(DIARY, [])
-    ]
+    diary_frames = [_viewings(frame, policy) for item, frame in tables.get(DIARY, [])]
     for (item, _), frame in zip(tables.get(DIARY, []), diary_frames, strict=True):
         events.append(_events(frame, RECORD_WATCH))
         summaries.append(_summary(item, frame.height, {"viewings": frame.height}))
     diary_all = pl.concat(diary_frames) if diary_frames else None
     review_views: list[pl.DataFrame] = []
     for item, frame in tables.get(REVIEWS, []):
-        views, skipped, counts = _reviews(item, frame, diary_all, policy)
+        views, skipped, counts = _reviews(frame, diary_all, policy)
         review_views.append(views)
         events.append(_events(views, RECORD_WATCH))
         skips.append(skipped)
@@ -200,7 +200,7 @@ def _build(tables, policy):
     return events, skips, summaries
 
 
-def _viewings(item: LetterboxdFile, frame: pl.DataFrame, policy) -> pl.DataFrame:
+def _viewings(frame: pl.DataFrame, policy: DatePolicy) -> pl.DataFrame:
     """Date the rows of a diary or reviews file by Watched Date."""
     frame = parse_watched_at(frame, "Watched Date", policy)
     if "Rating" in frame.columns:
@@ -213,9 +213,11 @@ def _viewings(item: LetterboxdFile, frame: pl.DataFrame, policy) -> pl.DataFrame
     )
 
 
-def _reviews(item, frame, diary, policy):
+def _reviews(
+    frame: pl.DataFrame, diary: pl.DataFrame | None, policy: DatePolicy
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
     """Split reviews into new viewings, merged duplicates and undated ones."""
-    views = _viewings(item, frame, policy).with_columns(
+    views = _viewings(frame, policy).with_columns(
         text(pl.col("Watched Date")).alias("_watched_text")
     )
     undated = views.filter(pl.col("_watched_text").is_null())
@@ -263,7 +265,9 @@ def _reviews(item, frame, diary, policy):
     return new, skipped, counts
 
 
-def _watched(frame, dated, policy):
+def _watched(
+    frame: pl.DataFrame, dated: list[pl.DataFrame], policy: DatePolicy
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
     """Keep watched.csv films without a dated viewing, as undated viewings."""
     if dated:
         seen = (

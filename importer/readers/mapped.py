@@ -126,7 +126,13 @@ def read_mapped(
     return _split(work, mapping, display)
 
 
-def _check_required(mapping, columns, headers, display, as_watch) -> None:
+def _check_required(
+    mapping: Mapping,
+    columns: dict[str, str],
+    headers: list[str],
+    display: str,
+    as_watch: bool,
+) -> None:
     needed = list(mapping.required)
     if (mapping.record == RECORD_WATCH or as_watch) and "watched_at" not in needed:
         needed.append("watched_at")
@@ -187,13 +193,21 @@ def _rewatch(columns: dict[str, str], mapping: Mapping) -> pl.Expr:
     return pl.lit(mapping.rewatch, dtype=pl.Boolean)
 
 
-def _kinds(work, columns, mapping: Mapping, as_watch: bool) -> pl.DataFrame:
+def _kinds(
+    work: pl.DataFrame, columns: dict[str, str], mapping: Mapping, as_watch: bool
+) -> pl.DataFrame:
     """Decide each row's media kind and record kind from the mapping's maps."""
     media = _mapped_value(
-        columns, "media_type", mapping.media_types, mapping.default_media_type
+        columns,
+        "media_type",
+        mapping.media_types,
+        mapping.default_media_type,
+        MEDIA_IGNORE,
     )
     if "record" in columns:
-        record = _mapped_value(columns, "record", mapping.records, mapping.record)
+        record = _mapped_value(
+            columns, "record", mapping.records, mapping.record, RECORD_SKIP
+        )
     else:
         record = pl.lit(mapping.record)
     if as_watch:
@@ -211,18 +225,26 @@ def _kinds(work, columns, mapping: Mapping, as_watch: bool) -> pl.DataFrame:
     return work.with_columns(_media_columns())
 
 
-def _mapped_value(columns, name: str, values: dict[str, str], default: str) -> pl.Expr:
+def _mapped_value(
+    columns: dict[str, str],
+    name: str,
+    values: dict[str, str],
+    default: str,
+    unknown: str,
+) -> pl.Expr:
+    """Map the cells of field `name` through `values` (keys in lower case).
+
+    An empty cell or a missing column gets `default`. A value the map does
+    not list gets `unknown`, so that the row is skipped with a reason.
+    """
     if name not in columns:
         return pl.lit(default)
     raw = text(pl.col(columns[name])).str.to_lowercase()
     mapped = raw.replace_strict(values, default=None, return_dtype=pl.String)
-    # An unknown value keeps the default only when the cell is empty.
     return (
         pl.when(raw.is_null())
         .then(pl.lit(default))
-        .otherwise(
-            mapped.fill_null(MEDIA_IGNORE if name == "media_type" else RECORD_SKIP)
-        )
+        .otherwise(mapped.fill_null(unknown))
     )
 
 
@@ -251,7 +273,14 @@ def _media_columns() -> list[pl.Expr]:
     ]
 
 
-def _dates(work, columns, mapping: Mapping, options: ReadOptions, policy, as_watch):
+def _dates(
+    work: pl.DataFrame,
+    columns: dict[str, str],
+    mapping: Mapping,
+    options: ReadOptions,
+    policy: DatePolicy,
+    as_watch: bool,
+) -> pl.DataFrame:
     """Parse watched_at for viewings; mark bulk timestamps and rating dates."""
     is_watch = pl.col("record") == RECORD_WATCH
     raw = pl.when(is_watch).then(_column(columns, "watched_at")).otherwise(None)
@@ -330,7 +359,9 @@ _DETAILS = {
 }
 
 
-def _split(work: pl.DataFrame, mapping: Mapping, display: str):
+def _split(
+    work: pl.DataFrame, mapping: Mapping, display: str
+) -> tuple[pl.DataFrame, pl.DataFrame, FileSummary]:
     work = work.with_columns(_skip_reasons().alias("_reason"))
     skipped = work.filter(pl.col("_reason").is_not_null())
     events = work.filter(pl.col("_reason").is_null())

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from importer.dates import parse_watched_at
+from importer.dates import DatePolicy, parse_watched_at
 from importer.errors import ReadError
 from importer.events import (
     RECORD_RATING,
@@ -33,7 +33,7 @@ from importer.events import (
     empty_skips,
 )
 from importer.readers.base import FileSummary
-from importer.readers.inputs import InputFile
+from importer.readers.inputs import InputFile, ReaderOutput
 from importer.readers.values import imdb_id, with_rating
 
 logger = logging.getLogger(__name__)
@@ -112,28 +112,28 @@ def _json(data: bytes, display: str) -> object:
 
 _IDS = pl.Struct(
     {
-        "trakt": pl.Int64,
-        "slug": pl.String,
-        "imdb": pl.String,
-        "tmdb": pl.Int64,
-        "tvdb": pl.Int64,
+        "trakt": pl.Int64(),
+        "slug": pl.String(),
+        "imdb": pl.String(),
+        "tmdb": pl.Int64(),
+        "tvdb": pl.Int64(),
     }
 )
 # The per-play history shape, given to polars so that it skips inferring a
 # schema from every object (about half the read time of a large history).
-_HISTORY_SCHEMA = {
-    "id": pl.Int64,
-    "watched_at": pl.String,
-    "action": pl.String,
-    "type": pl.String,
-    "movie": pl.Struct({"title": pl.String, "year": pl.Int64, "ids": _IDS}),
-    "show": pl.Struct({"title": pl.String, "year": pl.Int64, "ids": _IDS}),
+_HISTORY_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "watched_at": pl.String(),
+    "action": pl.String(),
+    "type": pl.String(),
+    "movie": pl.Struct({"title": pl.String(), "year": pl.Int64(), "ids": _IDS}),
+    "show": pl.Struct({"title": pl.String(), "year": pl.Int64(), "ids": _IDS}),
     "episode": pl.Struct(
         {
-            "season": pl.Int64,
-            "number": pl.Int64,
-            "number_abs": pl.Int64,
-            "title": pl.String,
+            "season": pl.Int64(),
+            "number": pl.Int64(),
+            "number_abs": pl.Int64(),
+            "title": pl.String(),
             "ids": _IDS,
         }
     ),
@@ -190,7 +190,7 @@ def _shape(frame: pl.DataFrame) -> str:
 
 def _get(frame: pl.DataFrame, *path: str) -> pl.Expr:
     """Return the nested field at `path`, or a null literal if it is absent."""
-    dtype: pl.DataType | None = frame.schema.get(path[0])
+    dtype: object = frame.schema.get(path[0])
     if dtype is None:
         return pl.lit(None)
     expr = pl.col(path[0])
@@ -260,61 +260,63 @@ def _base(table: TraktTable) -> pl.DataFrame:
     )
 
 
-def read_trakt(
-    tables: list[TraktTable], policy
-) -> tuple[list[pl.DataFrame], list[pl.DataFrame], list[FileSummary]]:
-    """Read Trakt arrays into events, skips and one summary per array."""
+def read_trakt(tables: list[TraktTable], policy: DatePolicy) -> ReaderOutput:
+    """Read Trakt arrays into events, skips and one summary per array.
+
+    History is read first, so that aggregate rows it already covers are
+    skipped instead of counted twice.
+    """
     events: list[pl.DataFrame] = []
     skips: list[pl.DataFrame] = []
     summaries: list[FileSummary] = []
-    history_keys: list[pl.DataFrame] = []
-    for table in (t for t in tables if t.shape == HISTORY):
-        frame, skipped = _history(table, policy)
-        history_keys.append(frame.select(_KEY))
-        _collect(
-            table, frame, skipped, RECORD_WATCH, "viewings", events, skips, summaries
-        )
-    seen = pl.concat(history_keys).unique() if history_keys else None
-    for table in (t for t in tables if t.shape == AGGREGATE):
-        frame, skipped = _aggregate(table, policy, seen)
-        _collect(
-            table, frame, skipped, RECORD_WATCH, "viewings", events, skips, summaries
-        )
-    for table in (t for t in tables if t.shape == RATINGS):
-        frame, skipped = _ratings(table)
-        _collect(
-            table, frame, skipped, RECORD_RATING, "ratings", events, skips, summaries
-        )
-    for table in (t for t in tables if t.shape == WATCHLIST):
-        frame, skipped = _watchlist(table)
-        _collect(
-            table,
-            frame,
-            skipped,
-            RECORD_WATCHLIST,
-            "watchlist",
-            events,
-            skips,
-            summaries,
-        )
-    for table in (t for t in tables if t.shape == IGNORED):
-        counts = {"ignored": table.frame.height}
-        summaries.append(
-            FileSummary(table.source.display, FORMAT, table.frame.height, counts)
-        )
+
+    def add(table: TraktTable, frame: pl.DataFrame, skipped: pl.DataFrame) -> None:
+        record, label = _RECORDS[table.shape]
+        events.append(conform(frame, {"source": FORMAT, "record": record}))
+        skips.append(skipped)
+        summaries.append(_summary(table, frame, skipped, label))
+
+    history = [t for t in tables if t.shape == HISTORY]
+    read_history = [(t, *_history(t, policy)) for t in history]
+    keys = [frame.select(_KEY) for _, frame, _ in read_history]
+    seen = pl.concat(keys).unique() if keys else None
+    for table, frame, skipped in read_history:
+        add(table, frame, skipped)
+    for table in tables:
+        if table.shape == AGGREGATE:
+            add(table, *_aggregate(table, policy, seen))
+        elif table.shape == RATINGS:
+            add(table, *_ratings(table))
+        elif table.shape == WATCHLIST:
+            add(table, *_watchlist(table))
+        elif table.shape == IGNORED:
+            rows = table.frame.height
+            summaries.append(
+                FileSummary(table.source.display, FORMAT, rows, {"ignored": rows})
+            )
     return events, skips, summaries
 
 
-def _collect(table, frame, skipped, record, label, events, skips, summaries) -> None:
-    events.append(conform(frame, {"source": FORMAT, "record": record}))
-    skips.append(skipped)
-    counts = {label: frame.height}
-    for reason, number in _reason_counts(skipped).items():
-        counts[reason] = number
-    rows = frame.height + skipped.height
+# Record kind and count label of each readable shape.
+_RECORDS = {
+    HISTORY: (RECORD_WATCH, "viewings"),
+    AGGREGATE: (RECORD_WATCH, "viewings"),
+    RATINGS: (RECORD_RATING, "ratings"),
+    WATCHLIST: (RECORD_WATCHLIST, "watchlist"),
+}
+
+
+def _summary(
+    table: TraktTable, frame: pl.DataFrame, skipped: pl.DataFrame, label: str
+) -> FileSummary:
+    counts = {label: frame.height, **_reason_counts(skipped)}
+    # An aggregate row of a show becomes one row per episode, so its rows
+    # are the objects in the file.
     if table.shape == AGGREGATE:
         rows = table.frame.height
-    summaries.append(FileSummary(table.source.display, FORMAT, rows, counts))
+    else:
+        rows = frame.height + skipped.height
+    return FileSummary(table.source.display, FORMAT, rows, counts)
 
 
 def _reason_counts(skipped: pl.DataFrame) -> dict[str, int]:
@@ -346,7 +348,9 @@ _ROW_COLUMNS = (
 _KEY = ("media_type", "trakt", "imdb", "tmdb", "season", "episode")
 
 
-def _history(table: TraktTable, policy) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _history(
+    table: TraktTable, policy: DatePolicy
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = _base(table)
     frame = frame.with_columns(
         pl.when(pl.col("_type") == "episode")
@@ -364,7 +368,9 @@ def _history(table: TraktTable, policy) -> tuple[pl.DataFrame, pl.DataFrame]:
     return frame, skipped
 
 
-def _aggregate(table: TraktTable, policy, seen) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _aggregate(
+    table: TraktTable, policy: DatePolicy, seen: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = _base(table)
     movies = frame.filter(pl.col("media_type") == "movie").with_columns(
         _extra(pl.col("plays")), pl.col("last_watched_at").alias("_when")

@@ -33,7 +33,7 @@ def with_year(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """Parse `column` into `year`; keep unparseable text in `raw_year`."""
     frame = frame.with_columns(text(pl.col(column)).alias("_raw_year"))
     raw = pl.col("_raw_year")
-    number = _integer(raw, pl.Int32)
+    number = _integer(raw, pl.Int32())
     frame = frame.with_columns(
         pl.when(number.is_between(1000, 9999))
         .then(number)
@@ -109,7 +109,7 @@ def with_rating(
 
 def int_id(expr: pl.Expr) -> pl.Expr:
     """Parse a numeric id; empty, 0, negative or non-numeric values are null."""
-    number = _integer(expr, pl.Int64)
+    number = _integer(expr, pl.Int64())
     return pl.when(number > 0).then(number).otherwise(None)
 
 
@@ -140,4 +140,4 @@ def flag(expr: pl.Expr) -> pl.Expr:
 
 def count(expr: pl.Expr) -> pl.Expr:
     """Parse a play count or a season or episode number (null when not a number)."""
-    return _integer(expr, pl.Int32)
+    return _integer(expr, pl.Int32())
