@@ -77,10 +77,11 @@ class FakeSimkl:
         if "title" in params:
             return self.search_title(params)
         (key, value), *rest = [(k, v) for k, v in params.items() if k != "type"]
+        found_episodes = []
         for item in self.items:
             for episode in item.get("episodes", ()):
                 if str(episode["ids"].get(key)) == str(value):
-                    return [
+                    found_episodes += [
                         {
                             "type": "episode",
                             "episode": {
@@ -90,6 +91,8 @@ class FakeSimkl:
                             "show": self.summary(item),
                         }
                     ]
+        if found_episodes:
+            return found_episodes
         wanted_type = params.get("type")
         hits = []
         for item in self.items:
@@ -424,6 +427,26 @@ def test_imdb_episode_placed_by_episode_id(cache: Path) -> None:
     row = res.events.to_dicts()[0]
     assert (row["simkl"], row["season"], row["episode"]) == (701, 1, 5)
     assert "/search/movie" not in fake.paths()
+
+
+def test_imdb_episode_split_in_two(cache: Path) -> None:
+    double = show(
+        704,
+        "Deep Orbit Nine",
+        1993,
+        imdb="tt9900710",
+        episodes=[ep(1, 1, imdb="tt9900711"), ep(1, 2, imdb="tt9900711")],
+    )
+    res = run(
+        FakeSimkl([double]),
+        events({"media_type": "show", "title": "Emissary", "ep_imdb": "tt9900711"}),
+        cache,
+    )
+    assert res.events.select("simkl", "season", "episode").rows() == [
+        (704, 1, 1),
+        (704, 1, 2),
+    ]
+    assert res.placements["via"].to_list() == ["episode_id", "episode_id"]
 
 
 def test_imdb_episode_unknown_not_movie_searched(cache: Path) -> None:

@@ -19,7 +19,7 @@ from importer.errors import ResolveError
 from importer.resolve.model import Decision
 
 # Bump when the stored decision format changes; older caches are emptied.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS decisions ("

@@ -22,6 +22,7 @@ from importer.resolve.api import (
 )
 from importer.resolve.cache import ResolveCache, default_cache_path
 from importer.resolve.episodes import (
+    VIA_EPISODE_ID,
     EpisodeIndex,
     Placement,
     place_episode,
@@ -37,6 +38,7 @@ from importer.resolve.items import (
     item_for_row,
 )
 from importer.resolve.model import (
+    CONFIDENCE_HIGH,
     CONFIDENCE_LOW,
     CONFIDENCE_USER,
     HOW_OVERRIDE,
@@ -217,7 +219,13 @@ class _Run:
             line["candidates"] = f"matched simkl={decision.simkl}"
             self.review.append(line)
 
-        needs_list = decision.season is None and decision.simkl is not None
+        if decision.episodes:
+            found = Placement(decision.episodes, VIA_EPISODE_ID, CONFIDENCE_HIGH)
+            for row in rows:
+                self.place(row, found, item)
+            return
+
+        needs_list = decision.simkl is not None
         episode_rows = [r for r in rows if _is_episode_row(r)] if needs_list else []
         episode_row_ids = {id(r) for r in episode_rows}
         if not episode_rows:
@@ -311,8 +319,7 @@ def _set_match(row: Row, decision: Decision) -> None:
         row.update(dict(decision.ids))
     if decision.simkl is not None:
         row["simkl"] = decision.simkl
-    if decision.season is not None:
-        row["season"], row["episode"] = decision.season, decision.episode
+    if decision.episodes:
         row["media_type"] = "anime" if decision.simkl_type == "anime" else "show"
 
 

@@ -150,10 +150,11 @@ class Candidate:
 class Decision:
     """The resolver's result for one source item: matched, ambiguous or not found.
 
-    `season` and `episode` are set only when an episode-level id was looked
-    up on its own (an IMDb "TV Episode" row): they place the episode in the
-    show that `simkl` names. `ids` contains external ids an override sets on
-    the item's rows in place of the source's ids.
+    `episodes` is set only when an episode-level id was looked up on its own
+    (an IMDb "TV Episode" row): its (season, episode) pairs place the row in
+    the show that `simkl` names, two pairs for an episode Simkl splits.
+    `ids` contains external ids an override sets on the item's rows in place
+    of the source's ids.
     """
 
     how: str
@@ -163,8 +164,7 @@ class Decision:
     confidence: str | None = None
     candidates: tuple[Candidate, ...] = ()
     detail: str = ""
-    season: int | None = None
-    episode: int | None = None
+    episodes: tuple[tuple[int, int], ...] = ()
     ids: tuple[tuple[str, Any], ...] = ()
 
     @property
@@ -188,8 +188,7 @@ class Decision:
             "confidence": self.confidence,
             "candidates": [c.to_json() for c in self.candidates],
             "detail": self.detail,
-            "season": self.season,
-            "episode": self.episode,
+            "episodes": [list(pair) for pair in self.episodes],
             "ids": [list(pair) for pair in self.ids],
         }
         return json.dumps(data, sort_keys=True)
@@ -205,8 +204,7 @@ class Decision:
             confidence=data.get("confidence"),
             candidates=tuple(Candidate.from_json(c) for c in data["candidates"]),
             detail=data.get("detail", ""),
-            season=data.get("season"),
-            episode=data.get("episode"),
+            episodes=tuple((s, e) for s, e in data.get("episodes", [])),
             ids=tuple((key, value) for key, value in data.get("ids", [])),
         )
 

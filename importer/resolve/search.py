@@ -267,16 +267,17 @@ def _episode_decision(hits: list[EpisodeHit], label: str) -> Decision:
             f"{label} matches episodes of {len(shows)} shows",
             tuple(h.show for h in hits),
         )
-    hit = hits[0]
+    show = hits[0].show
+    positions = tuple(sorted({(hit.season, hit.episode) for hit in hits}))
+    codes = " and ".join(f"S{s:02d}E{e:02d}" for s, e in positions)
     return Decision(
         how=HOW_ID,
         status=STATUS_MATCHED,
-        simkl=hit.show.simkl,
-        simkl_type=hit.show.type,
+        simkl=show.simkl,
+        simkl_type=show.type,
         confidence=CONFIDENCE_HIGH,
-        detail=f"{label} is S{hit.season:02d}E{hit.episode:02d} of {hit.show.label()}",
-        season=hit.season,
-        episode=hit.episode,
+        detail=f"{label} is {codes} of {show.label()}",
+        episodes=positions,
     )
 
 
