@@ -146,6 +146,10 @@ class Searcher:
 
     def by_episode_ids(self, item: Item) -> Decision:
         """Find a show and episode from episode-level ids alone."""
+        # NOTE: the Simkl docs do not show `/search/id` resolving episode ids,
+        # and the emulator does not resolve them, so there such rows are
+        # reported as not found. The parser accepts a result of type "episode"
+        # with `show` and `episode` objects.
         for column, value in item.ids:
             key = EPISODE_ID_KEYS[column]
             payload = self.api.get("/search/id", {key: value})
