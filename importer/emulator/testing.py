@@ -14,7 +14,7 @@ Usage::
         emu.requests             # list of RequestRecord(method, path, query,
                                  #   json, status), oldest first
         emu.account(token)       # the server-side account state, a dict
-        emu.reset(tier="free")   # fresh account on the same server
+        emu.reset(tier="free")   # fresh account, start-up settings + changes
 
 `catalog=None` loads `sample_data/catalog.json` of this repository when it
 exists, else an empty catalog. Other keyword arguments set fields of
@@ -26,6 +26,7 @@ next one. docs/emulator.md describes every endpoint and response shape.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 import threading
@@ -101,7 +102,11 @@ class BackgroundServer:
             time.sleep(0.005)
 
     def stop(self) -> None:
+        # force_exit skips uvicorn's wait for idle keep-alive connections,
+        # which costs about 0.1 s per stop. The test is over, so no
+        # response is still in flight.
         self._server.should_exit = True
+        self._server.force_exit = True
         self._thread.join(timeout=5)
         self._socket.close()
 
@@ -112,6 +117,7 @@ class RunningEmulator:
     def __init__(self, emulator: Emulator, base_url: str) -> None:
         self.emulator = emulator
         self.base_url = base_url
+        self._started_with = dataclasses.replace(emulator.config)
 
     @property
     def client_id(self) -> str:
@@ -142,11 +148,19 @@ class RunningEmulator:
             self.emulator.account.tier = tier
 
     def reset(self, **changes: Any) -> None:
-        """Forget every account change; `changes` set `EmulatorConfig` fields.
+        """Start over with a fresh account and the settings it started with.
 
-        Lets a test session reuse one server: `emu.reset(catalog=..., tier=...)`.
+        `changes` then set `EmulatorConfig` fields, e.g. `emu.reset(tier="free")`.
+        This lets a test session reuse one server instead of starting one per
+        test.
         """
-        self.emulator.reset(**changes)
+        settings = {
+            field.name: getattr(self._started_with, field.name)
+            for field in dataclasses.fields(self._started_with)
+            if field.name != "public_url"
+        }
+        settings.update(changes)
+        self.emulator.reset(**settings)
 
 
 @contextmanager

@@ -21,18 +21,7 @@ def shared_emulator() -> Iterator[RunningEmulator]:
 @pytest.fixture
 def emu(shared_emulator: RunningEmulator) -> RunningEmulator:
     """The shared emulator with a fresh pro account and no rate limit."""
-    shared_emulator.reset(
-        catalog=CATALOG,
-        tier="pro",
-        rate_limit=False,
-        auto_catalog=False,
-        faults=None,
-        state_file=None,
-        post_rate=1.0,
-        get_rate=10.0,
-        pin_expires_in=900,
-        pin_interval=5,
-    )
+    shared_emulator.reset()
     return shared_emulator
 
 

@@ -106,7 +106,6 @@ def test_expired_pin_returns_new_code(
     assert poll["result"] == "OK"
     assert poll["user_code"] != code
     assert poll["interval"] == 1
-    emu.reset(pin_expires_in=900, pin_interval=5)
 
 
 def test_pin_page_and_approve_endpoint(
