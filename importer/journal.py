@@ -21,9 +21,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import platformdirs
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from importer.errors import JournalError
 
@@ -135,6 +140,31 @@ def default_journal_path(account: str) -> Path:
     return state_dir / f"journal-{safe}.sqlite3"
 
 
+def _lock_run(path: Path, connection: sqlite3.Connection) -> IO[bytes] | None:
+    """Hold an exclusive lock on "<journal>.lock" while the journal is open.
+
+    Two runs posting from one journal could send the same write twice, so
+    a second one raises JournalError. The operating system releases the
+    lock when the process ends, even when it is killed.
+    NOTE: without fcntl (Windows) no lock is taken.
+    """
+    if fcntl is None:
+        return None
+    lock_path = path.with_name(path.name + ".lock")
+    # The file stays open, and locked, until Journal.close().
+    lock_file = open(lock_path, "wb")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock_file.close()
+        connection.close()
+        raise JournalError(
+            f"journal {path} is in use by another simkl-import run. Wait for "
+            "it to finish, or pass --journal with another file."
+        ) from None
+    return lock_file
+
+
 def _now() -> str:
     # The wall clock, not the pinned SIMKL_IMPORT_NOW: these stamps record
     # when a request really went out.
@@ -171,6 +201,7 @@ class Journal:
                 "writable path to a new file."
             ) from None
         journal = cls(connection, path, account)
+        journal._lock_file = _lock_run(path, connection)
         journal._bind_account()
         return journal
 
@@ -200,8 +231,11 @@ class Journal:
             )
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection and release the run lock."""
         self._db.close()
+        lock_file = getattr(self, "_lock_file", None)
+        if lock_file is not None:
+            lock_file.close()
 
     def __enter__(self) -> Journal:
         return self

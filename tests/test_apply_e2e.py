@@ -305,7 +305,7 @@ def test_account_state_not_rewritten(emu, tmp_path):
     assert run_apply(emu, token, first, tmp_path / "a.sqlite3").exit_code == 0
     before = history_state(emu, token)[500101]
 
-    # Another journal: only the account itself says what is there.
+    # Another journal: only the account itself shows what is there.
     seen = len(emu.requests)
     result = run_apply(emu, token, first, tmp_path / "b.sqlite3")
     assert result.exit_code == 0, result.output

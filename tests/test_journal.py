@@ -196,3 +196,12 @@ def _env():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     return env
+
+
+def test_second_open_rejected_while_locked(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    with Journal.open(path, "user1@127.0.0.1"):
+        with pytest.raises(JournalError) as caught:
+            Journal.open(path, "user1@127.0.0.1")
+        assert "in use by another simkl-import run" in str(caught.value)
+    Journal.open(path, "user1@127.0.0.1").close()

@@ -143,8 +143,8 @@ def _run(
             if isinstance(error, AuthError):
                 raise
             raise ApiError(
-                f"{error} Nothing is lost: run the same command to resume "
-                f"(journal: {journal.path}).",
+                f"{error} The journal records every write: run the same "
+                f"command to resume (journal: {journal.path}).",
                 status=error.status,
                 error=error.error,
             ) from error
@@ -154,7 +154,7 @@ def _confirm(params: dict[str, Any], account: str, api_url: str) -> None:
     if params["yes"]:
         return
     if not sys.stdin.isatty():
-        raise click.UsageError("pass --yes to post without a terminal to confirm on")
+        raise click.UsageError("no terminal to confirm on: pass --yes to post")
     click.confirm(
         f"Import into Simkl account {account} at {api_url}?", abort=True, err=True
     )
