@@ -102,11 +102,7 @@ class BackgroundServer:
             time.sleep(0.005)
 
     def stop(self) -> None:
-        # force_exit skips uvicorn's wait for idle keep-alive connections,
-        # which costs about 0.1 s per stop. The test is over, so no
-        # response is still in flight.
         self._server.should_exit = True
-        self._server.force_exit = True
         self._thread.join(timeout=5)
         self._socket.close()
 
