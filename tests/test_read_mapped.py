@@ -405,3 +405,62 @@ def test_letterboxd_import_layout(tmp_path: Path) -> None:
     assert events["rewatch_hint"].to_list() == [True]
     assert events["imdb"].to_list() == ["tt9100101"]
     assert events["watched_at"].to_list() == [utc(2021, 3, 4, 12)]
+
+
+def test_imdb_watchlist_export(tmp_path: Path) -> None:
+    text = (
+        "Position,Const,Created,Modified,Description,Title,URL,Title Type,"
+        "IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors\n"
+        "1,tt9100101,2023-01-01,2023-01-01,,Copper Tide,"
+        "https://www.imdb.com/title/tt9100101/,movie,7.0,100,2011,Drama,10,"
+        "2011-04-08,Ann Example\n"
+        "2,tt9600001,2023-01-02,2023-01-02,,Signal Harbor,"
+        "https://www.imdb.com/title/tt9600001/,tvSeries,8.0,45,2019,Drama,10,,\n"
+    )
+    result = read(write(tmp_path / "WATCHLIST.csv", text))
+    events = result.events
+    assert result.files[0].format == "imdb-list"
+    assert events["record"].to_list() == ["watchlist", "watchlist"]
+    assert events["media_type"].to_list() == ["movie", "show"]
+    assert events["imdb"].to_list() == ["tt9100101", "tt9600001"]
+    assert events["watched_at"].null_count() == 2
+
+
+def test_imdb_pre_2017_ratings(tmp_path: Path) -> None:
+    text = (
+        "position,const,created,modified,description,Title,Title type,"
+        "Directors,You rated,IMDb Rating,Runtime (mins),Year,Genres\n"
+        "1,tt9100101,2016-05-01,2016-05-01,,Copper Tide,Feature Film,"
+        "Ann Example,7,7.0,100,2011,Drama\n"
+    )
+    result = read(write(tmp_path / "ratings.csv", text))
+    assert result.files[0].format == "imdb-ratings"
+    assert result.events["rating"].to_list() == [7]
+    assert result.events["media_type"].to_list() == ["movie"]
+    watched = read(
+        write(tmp_path / "ratings.csv", text), opts=options(rated_as_watched=True)
+    )
+    assert watched.events["watched_at"].to_list() == [utc(2016, 5, 1, 12)]
+
+
+def test_tvtime_tracking_movies(tmp_path: Path) -> None:
+    text = (
+        "entity_type,type,movie_name,release_date,uuid,rewatch_count,"
+        "created_at,updated_at\n"
+        "movie,watch,Copper Tide,2011-04-08,u1,,2020-01-01 20:00:00,\n"
+        "movie,rewatch,Copper Tide,2011-04-08,u2,1,2021-01-01 20:00:00,\n"
+        "movie,towatch,Glass Orchard,2008-09-12,u3,,2020-02-01 10:00:00,\n"
+        "movie,follow,Glass Orchard,2008-09-12,u4,,2020-02-01 10:00:00,\n"
+    )
+    result = read(write(tmp_path / "tracking-prod-records.csv", text))
+    events = result.events
+    assert result.files[0].format == "tvtime-tracking-movies"
+    assert events["record"].to_list() == ["watch", "watch", "watchlist"]
+    assert events["rewatch_hint"].to_list() == [False, True, False]
+    assert events["watched_at"].to_list() == [
+        utc(2020, 1, 1, 20),
+        utc(2021, 1, 1, 20),
+        None,
+    ]
+    assert events["release_date"].cast(pl.String).to_list()[0] == "2011-04-08"
+    assert result.skipped["reason"].to_list() == ["status_only"]
