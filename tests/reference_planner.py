@@ -143,9 +143,12 @@ class Viewing:
     round: int = 0
 
     def order_key(self) -> tuple[Any, ...]:
+        # Viewings at one instant go in episode order, then in file order.
         return (
             self.watched_at,
             not self.synthetic,
+            self.row.get("season") or 0,
+            self.row.get("episode") or 0,
             str(self.row.get("source_file") or ""),
             self.row.get("source_row") or 0,
             self.unit_key,

@@ -365,6 +365,37 @@ def test_rewatch_mark_with_earlier_viewing(plan):
     assert outcome.notes == []
 
 
+def expect_real_failure(request, plan, reason: str) -> None:
+    """Mark the test as a known failure of the real planner, strictly."""
+    if plan is run_real:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+def test_undated_rewatch_mark_written_once(plan, request):
+    # The row is the unknown-date viewing itself, so nothing else is added.
+    expect_real_failure(
+        request,
+        plan,
+        "real planner adds a second unknown-date viewing and skips the row",
+    )
+    outcome = plan([movie(1, None, rewatch_hint=True)])
+    assert outcome.kinds() == [(1, UNKNOWN_DATE, "canonical", 0)]
+    assert outcome.skips == []
+    assert outcome.notes == []
+
+
+def test_free_tier_wins_over_cap(plan, request):
+    # On a free account no rewatch is ever written, so that is the reason.
+    expect_real_failure(request, plan, "real planner reports rewatch_cap first")
+    remote = [on_account(movie(0, 0))] + [
+        on_account(movie(0, 72 * i), rewatch_id=i, status="completed")
+        for i in range(1, 51)
+    ]
+    outcome = plan([movie(1, 10_000)], remote, rewatches=False)
+    assert outcome.writes == []
+    assert outcome.reasons() == {1: "rewatch_not_written_free_tier"}
+
+
 def test_free_tier_reports_rewatches(plan):
     outcome = plan([movie(1, 0), movie(2, 100)], rewatches=False)
     assert outcome.kinds() == [(1, at(0), "canonical", 0)]
