@@ -365,3 +365,12 @@ def test_history_ids_written_as_text(tmp_path: Path) -> None:
     assert events["trakt"].to_list() == [501]
     assert events["tmdb"].to_list() == [901]
     assert events["year"].to_list() == [2001]
+
+
+def test_history_without_type_field(tmp_path: Path) -> None:
+    entries = [movie(1, "2023-03-03T03:03:03.000Z"), episode(2, "2023-03-04T04:04:04Z")]
+    for entry in entries:
+        del entry["type"]
+    events = read(dump(tmp_path / "history.json", entries)).events
+    assert events["media_type"].to_list() == ["movie", "show"]
+    assert events["episode"].to_list() == [None, 2]

@@ -254,10 +254,26 @@ def _base(table: TraktTable) -> pl.DataFrame:
     return frame.with_columns(
         pl.lit(table.source.display).alias("source_file"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
-        pl.coalesce(_get(frame, "type").cast(pl.String), pl.lit("")).alias("_type"),
+        _object_type(frame).alias("_type"),
         *_item_columns(frame),
         *_episode_columns(frame),
     )
+
+
+def _object_type(frame: pl.DataFrame) -> pl.Expr:
+    """Return each object's `type`, or the kind of object it carries if unset."""
+    carried = (
+        pl.when(_get(frame, "episode").is_not_null())
+        .then(pl.lit("episode"))
+        .when(_get(frame, "season").is_not_null())
+        .then(pl.lit("season"))
+        .when(_get(frame, "movie").is_not_null())
+        .then(pl.lit("movie"))
+        .when(_get(frame, "show").is_not_null())
+        .then(pl.lit("show"))
+        .otherwise(pl.lit(""))
+    )
+    return pl.coalesce(_get(frame, "type").cast(pl.String), carried)
 
 
 def read_trakt(tables: list[TraktTable], policy: DatePolicy) -> ReaderOutput:
