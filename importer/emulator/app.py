@@ -515,8 +515,8 @@ async def _send_partial(messages: list[Message], send: Send) -> None:
     raise DroppedConnection("connection dropped on purpose by an injected fault")
 
 
-def create_app(config: EmulatorConfig | Emulator | None = None) -> Any:
-    """Build the emulator's ASGI app; `app.state.emulator` is its state."""
+def create_app(config: EmulatorConfig | Emulator | None = None) -> EmulatorMiddleware:
+    """Build the emulator's ASGI app; its `emulator` attribute is the state."""
     emulator = (
         config if isinstance(config, Emulator) else Emulator(config or EmulatorConfig())
     )
@@ -529,6 +529,4 @@ def create_app(config: EmulatorConfig | Emulator | None = None) -> Any:
         },
     )
     app.state.emulator = emulator
-    wrapped = EmulatorMiddleware(app, emulator)
-    wrapped.state = app.state  # type: ignore[attr-defined]
-    return wrapped
+    return EmulatorMiddleware(app, emulator)
