@@ -87,7 +87,11 @@ class ApplyOptions:
 
 @dataclass(frozen=True)
 class Progress:
-    """Requests done and left after each request; `posts` counts POSTs sent."""
+    """Requests done and in total after each request, and POSTs sent so far.
+
+    `posts` counts every POST /sync/history attempt, including those the
+    client resent after a 429.
+    """
 
     done: int
     total: int
@@ -107,7 +111,9 @@ class ApplyResult:
     confirmed: int = 0
     settled_from_earlier: int = 0
     posts: int = 0
+    requests: int = 0
     min_posts: int = 0
+    settled_by_read_back: int = 0
     read_backs: int = 0
     remaining: int = 0
     stopped: str | None = None
@@ -196,6 +202,8 @@ class _Run:
         self.should_stop = should_stop or (lambda: False)
         self.done = 0
         self.posts = 0
+        self.requests_sent = 0
+        self.settled_by_read_back = 0
         self.confirmed = 0
         self.settled_from_earlier = 0
         self.session_ids: dict[str, int] = {}
@@ -268,6 +276,7 @@ class _Run:
             self.settled_from_earlier += found
         else:
             self.confirmed += found
+            self.settled_by_read_back += found
         return len(outcomes)
 
     def _sendable(self, writes: pl.DataFrame) -> pl.DataFrame:
@@ -286,7 +295,8 @@ class _Run:
         for sent, request in enumerate(requests):
             if self.should_stop():
                 return "interrupted", sent
-            if self.options.limit is not None and self.posts >= self.options.limit:
+            limit = self.options.limit
+            if limit is not None and self.requests_sent >= limit:
                 return "limit", sent
             try:
                 self._post(request)
@@ -310,7 +320,8 @@ class _Run:
             write_keys=keys,
             info=self.write_info,
         )
-        self.posts += 1
+        self.requests_sent += 1
+        posts_before = self.client.request_counts["POST"]
         try:
             response = self.client.add_history(body, request.allow_rewatch)
         except AuthError:
@@ -318,6 +329,8 @@ class _Run:
         except ApiError as error:
             self._record_failure(request_id, keys, error)
             raise _ReadBackNeeded from None
+        finally:
+            self.posts += self.client.request_counts["POST"] - posts_before
 
         outcomes = interpret_response(request, response)
         self._remember_sessions(request, outcomes)
@@ -389,7 +402,9 @@ class _Run:
             confirmed=self.confirmed,
             settled_from_earlier=self.settled_from_earlier,
             posts=self.posts,
+            requests=self.requests_sent,
             min_posts=min_posts,
+            settled_by_read_back=self.settled_by_read_back,
             read_backs=read_backs,
             remaining=remaining,
             stopped=stopped,

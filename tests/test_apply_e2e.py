@@ -244,7 +244,7 @@ def test_second_apply_sends_nothing(emu, tmp_path):
     assert result.exit_code == 0, result.output
     assert history_posts(emu, seen) == []
     assert history_state(emu, token) == before
-    assert "POSTs used: 0" in result.output
+    assert "POSTs used: 0 for 0 requests" in result.output
 
 
 def test_split_session_pinned_to_rewatch_id(emu, tmp_path, reference_state):
@@ -334,6 +334,7 @@ def test_unknown_outcome_settled_by_read_back(emu, tmp_path, reference_state, fa
     assert history_state(emu, token) == reference_state
     reads = [r for r in emu.requests if r.path == "/sync/all-items"]
     assert len(reads) == 2, "one read to plan, one to settle the unknown outcome"
+    assert "confirmed by reading back after an unknown outcome" in result.output
 
     bodies = [json.dumps(p.json, sort_keys=True) for p in history_posts(emu)]
     assert len(bodies) == len(set(bodies)), "a request was sent again blindly"

@@ -226,6 +226,11 @@ def render_result(result: ApplyResult, journal_path: Path) -> str:
     listed = _listed_rows(result)
     lines = [f"Simkl account {result.account} ({result.tier})"]
     lines.append(f"  {result.confirmed:>6}  writes confirmed")
+    if result.settled_by_read_back:
+        lines.append(
+            f"  {result.settled_by_read_back:>6}  of them confirmed by reading "
+            "back after an unknown outcome"
+        )
     if result.settled_from_earlier:
         lines.append(
             f"  {result.settled_from_earlier:>6}  writes of an earlier run found "
@@ -239,7 +244,8 @@ def render_result(result: ApplyResult, journal_path: Path) -> str:
         if reason not in _COUNTED_REASONS:
             lines.append(f"  {count:>6}  not written: {reason.replace('_', ' ')}")
     lines.append(
-        f"POSTs used: {result.posts} (fewest the plan allowed: {result.min_posts})"
+        f"POSTs used: {result.posts} for {result.requests} requests "
+        f"(fewest the plan allowed: {result.min_posts})"
     )
     for label, rows in listed.items():
         if rows:
@@ -361,7 +367,9 @@ def result_document(result: ApplyResult) -> dict[str, Any]:
         "already_present": result.already_present,
         "remaining": result.remaining,
         "posts": result.posts,
+        "requests": result.requests,
         "min_posts": result.min_posts,
+        "settled_by_read_back": result.settled_by_read_back,
         "read_backs": result.read_backs,
         "plan_summary": result.plan.summary,
         "failures": {
