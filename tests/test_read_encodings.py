@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from importer.errors import ReadError
 from importer.readers import ReadOptions, read_exports
@@ -149,3 +154,27 @@ def test_empty_file_rejected(tmp_path: Path) -> None:
     with pytest.raises(ReadError) as caught:
         read(path)
     assert str(path) in str(caught.value)
+
+
+TITLE_TEXT = st.text(
+    alphabet=st.sampled_from(list('abcXYZ é夜,;"\n\t')), min_size=1, max_size=12
+).filter(lambda t: t.strip() == t and t.strip())
+
+
+@settings(max_examples=40, deadline=None)
+@given(titles=st.lists(TITLE_TEXT, min_size=1, max_size=8))
+def test_csv_round_trip_titles_and_lines(titles: list[str]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["title", "watched_at"])
+    starts = []
+    line = 2
+    for title in titles:
+        starts.append(line)
+        writer.writerow([title, "2020-01-01"])
+        line += 1 + title.count("\n")
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder) / "history.csv", buffer.getvalue().encode())
+        result = read(path)
+    assert result.events["title"].to_list() == titles
+    assert result.events["source_row"].to_list() == starts
