@@ -461,6 +461,9 @@ class HistoryWriter:
         session.status = status
 
     def _auto_complete(self, item: CatalogItem, session: Session) -> None:
+        # NOTE: Simkl's documentation does not say whether writing into a
+        # closed session through rewatch_id reopens it; here only an active
+        # session changes status by itself.
         aired = item.aired_count
         if session.status == "active" and aired > 0 and session.episode_count >= aired:
             session.status = "completed"
