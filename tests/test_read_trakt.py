@@ -195,6 +195,7 @@ def test_official_zip_with_pages(tmp_path: Path) -> None:
         "watched-history-2.json": [movie(2, "2024-01-02T10:00:00.000Z")],
         "watched-history-10.json": [episode(1, "2024-01-01T10:00:00.000Z")],
     }
+
     extra = {
         "ratings-movies.json": [
             {
@@ -263,10 +264,12 @@ def test_official_zip_with_pages(tmp_path: Path) -> None:
             {"endpoint": "users/me/stats", "error": "Unexpected end of JSON input"}
         ],
     }
+
     archive = tmp_path / "trakt-export.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         for name, data in {**pages, **extra}.items():
             zipped.writestr(f"export/{name}", json.dumps(data))
+
     result = read(archive)
     names = [f.path.rsplit("/", 1)[1] for f in result.files]
     history = [n for n in names if n.startswith("watched-history")]
@@ -275,6 +278,7 @@ def test_official_zip_with_pages(tmp_path: Path) -> None:
         "watched-history-2.json",
         "watched-history-10.json",
     ]
+
     events = result.events
     watches = events.filter(pl.col("record") == "watch")
     # The aggregate of Film 1 is already in the history; Film 3 is not.
