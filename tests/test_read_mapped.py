@@ -249,6 +249,7 @@ def test_tvtime_2020_folder(tmp_path: Path) -> None:
         folder / "user_tv_show_data.csv",
         "user_id,tv_show_id,is_followed,is_favorited,nb_episodes_seen\n42,70533,1,0,26\n",
     )
+
     result = read(folder)
     formats = {Path(f.path).name: f.format for f in result.files}
     assert formats == {
@@ -256,12 +257,14 @@ def test_tvtime_2020_folder(tmp_path: Path) -> None:
         "seen_episode.csv": "tvtime-seen-2020",
         "user_tv_show_data.csv": "ignored",
     }
+
     seen = result.events.filter(pl.col("source") == "tvtime-seen-2020")
     assert seen.height == 26
     assert (seen["date_note"] == "bulk_marked").sum() == 25
     assert seen["watched_at"].null_count() == 25
     assert seen["watched_at"].drop_nulls().to_list() == [utc(2017, 5, 2, 21, 24, 51)]
     assert seen["rewatch_hint"].unique().to_list() == [False]
+
     rewatch = result.events.filter(pl.col("source") == "tvtime-rewatched")
     assert rewatch["ep_tvdb"].to_list() == [6001]
     assert rewatch["rewatch_hint"].to_list() == [True]

@@ -143,7 +143,7 @@ _HISTORY_SCHEMA: dict[str, pl.DataType] = {
 def _array_frame(data: bytes, display: str) -> pl.DataFrame:
     """Read a JSON array with polars, falling back to the json module.
 
-    History arrays are first read with their known schema; a file whose
+    History arrays are first read with their known schema. A file whose
     values do not fit it (an id written as text) is read again with
     inference.
     """
