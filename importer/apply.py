@@ -259,6 +259,9 @@ class _Run:
         if not unsettled:
             return 0
         planned = set(plan.writes["write_key"].to_list())
+        # NOTE: a write that is no longer planned is taken as present. If the
+        # export changed between an interrupted run and its resume so that
+        # the row is gone, the journal still records it as confirmed.
         outcomes: dict[str, Outcome] = {}
         for key, record in unsettled.items():
             if key not in planned:

@@ -75,7 +75,8 @@ from importer.report import skip_entries
     "--limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Stop after this many POST requests; run the same command to continue.",
+    help="Stop after this many /sync/history requests; run the same command "
+    "to continue.",
 )
 @click.option(
     "--json",
