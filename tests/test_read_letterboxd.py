@@ -369,3 +369,12 @@ def test_forced_format_on_other_file(tmp_path: Path) -> None:
         read(path, format="letterboxd")
     assert "not a Letterboxd export file" in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_forced_format_on_json(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_text('[{"title": "A", "watched_at": "2020-01-01"}]')
+    with pytest.raises(ReadError) as caught:
+        read(path, format="letterboxd")
+    assert "Letterboxd exports are CSV" in str(caught.value)
+    assert str(path) in str(caught.value)

@@ -70,6 +70,13 @@ class Detector:
             self._classify_csv(source, decoded, direct)
 
     def _classify_json(self, source: InputFile, data: bytes, direct: bool) -> None:
+        if self.format == letterboxd.FORMAT:
+            raise ReadError(
+                "not a Letterboxd export: Letterboxd exports are CSV",
+                file=source.display,
+                hint="Pass the Letterboxd ZIP or its CSV files, or choose another "
+                "--format.",
+            )
         if self.custom is None and self.format in (None, trakt.FORMAT):
             if self.format == trakt.FORMAT or trakt.looks_like_trakt(data):
                 self.detected.trakt.extend(trakt.load_tables(source, data))
