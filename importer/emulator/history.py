@@ -40,7 +40,7 @@ KINDS_BY_BUCKET = {
 Timed = list[tuple[Unit, datetime]]
 
 
-def _empty_buckets() -> dict[str, list[Any]]:
+def empty_buckets() -> dict[str, list[Any]]:
     return {"movies": [], "shows": [], "episodes": []}
 
 
@@ -57,8 +57,8 @@ class HistoryResult:
         default_factory=lambda: {"movies": 0, "shows": 0, "episodes": 0}
     )
     statuses: list[dict[str, Any]] = field(default_factory=list)
-    not_found: dict[str, list[Any]] = field(default_factory=_empty_buckets)
-    not_added: dict[str, list[Any]] = field(default_factory=_empty_buckets)
+    not_found: dict[str, list[Any]] = field(default_factory=empty_buckets)
+    not_added: dict[str, list[Any]] = field(default_factory=empty_buckets)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -156,7 +156,7 @@ class HistoryWriter:
         if item is None:
             self.result.not_found["shows"].append(write.raw)
             return
-        units, missing = self._listed_units(item, write)
+        units, missing = self.listed_units(item, write)
         if missing:
             self.result.not_found["episodes"].append(self._show_echo(write, missing))
         self._apply_units(item, write, units, echo_bucket="shows")
@@ -216,7 +216,7 @@ class HistoryWriter:
         completed = state is not None and state.list_status == "completed"
         return completed or write.is_rewatch or write.rewatch_id is not None
 
-    def _listed_units(
+    def listed_units(
         self, item: CatalogItem, write: ItemWrite
     ) -> tuple[Timed, list[tuple[int, EpisodeRef | None]]]:
         """Return the units a show write lists, and the listed ones not found."""
@@ -282,13 +282,13 @@ class HistoryWriter:
             if unit not in state.canonical:
                 state.canonical[unit] = when
                 changed = True
-        status = self._list_status(item, state, write.status)
+        status = self.list_status_for(item, state, write.status)
         if changed or status != state.list_status:
             state.list_status = status
             self.account.touch(state, status)
         return state
 
-    def _list_status(
+    def list_status_for(
         self, item: CatalogItem, state: ItemState, requested: str | None
     ) -> str:
         if item.kind == "movie":
@@ -556,62 +556,3 @@ def apply_history(
     """Apply history writes to `account` in order; return the response body."""
     writer = HistoryWriter(account, catalog, allow_rewatch=allow_rewatch, now=now)
     return writer.apply(writes)
-
-
-def _drop_units(state: ItemState, units: list[Unit]) -> int:
-    """Remove units from canonical history and every session; return the count."""
-    removed = 0
-    for unit in units:
-        if state.canonical.pop(unit, None) is not None:
-            removed += 1
-        for session in state.sessions:
-            session.events.pop(unit, None)
-    return removed
-
-
-def remove_history(
-    account: Account, catalog: Catalog, writes: list[ItemWrite], *, now: datetime
-) -> dict[str, Any]:
-    """Remove what each write names; return the `deleted`/`not_found` body.
-
-    A movie, or a show without seasons or episodes, leaves the library with
-    its sessions. Listed seasons or episodes leave canonical history and
-    every session; an item left with no canonical event leaves the library.
-    """
-    writer = HistoryWriter(account, catalog, allow_rewatch=False, now=now)
-    deleted = {"movies": 0, "shows": 0, "episodes": 0}
-    not_found = _empty_buckets()
-    for write in writes:
-        if write.bucket == "episodes":
-            matches = catalog.episodes_by_id(write.ids)
-            item = matches[0][0] if matches else None
-            units = [(ep.season, ep.number) for owner, ep in matches if owner is item]
-        else:
-            kinds = KINDS_BY_BUCKET[write.bucket]
-            item = catalog.lookup(kinds, write.ids)
-            units = (
-                []
-                if item is None
-                else [u for u, _ in writer._listed_units(item, write)[0]]
-            )
-        state = None if item is None else account.items.get(item.simkl)
-        if item is None or state is None:
-            bucket = "movies" if write.bucket == "movies" else "shows"
-            not_found["episodes" if write.bucket == "episodes" else bucket].append(
-                write.raw
-            )
-            continue
-        whole = item.kind == "movie" or not write.lists_episodes
-        if whole:
-            deleted["episodes"] += sum(1 for u in state.canonical if u != MOVIE_UNIT)
-            state.canonical.clear()
-        else:
-            deleted["episodes"] += _drop_units(state, units)
-        if not state.canonical:
-            del account.items[item.simkl]
-            deleted["movies" if item.kind == "movie" else "shows"] += 1
-            account.touch(state, "removed_from_list")
-        else:
-            state.list_status = writer._list_status(item, state, None)
-            account.touch(state, state.list_status)
-    return {"deleted": deleted, "not_found": not_found}

@@ -38,8 +38,9 @@ from typing import Any
 
 import uvicorn
 
-from importer.emulator.app import DroppedConnection, create_app
+from importer.emulator.app import create_app
 from importer.emulator.faults import Fault, FaultPlan
+from importer.emulator.middleware import DroppedConnection
 from importer.emulator.state import Emulator, EmulatorConfig, RequestRecord
 
 __all__ = ["Fault", "RunningEmulator", "running_emulator", "RequestRecord"]

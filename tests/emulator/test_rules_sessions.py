@@ -153,3 +153,16 @@ def test_sessions_never_change_canonical_row(api: Api) -> None:
     assert after["watched_episodes_count"] == before["watched_episodes_count"] == 10
     assert after["last_watched_at"] == before["last_watched_at"] == at(0, 10)
     assert after["seasons"] == before["seasons"]
+
+
+def test_pinned_write_keeps_closed_status(api: Api) -> None:
+    _complete_long_show(api)
+    body = api.history({"shows": [show((1, 1, at(10)), simkl=LONG_SHOW)]}, rewatch=True)
+    session_id = _session_id(body)
+    close = show(simkl=LONG_SHOW, rewatch_id=session_id, rewatch_status="closed")
+    api.history({"shows": [close]}, rewatch=True)
+    pinned = show((1, 2, at(11)), simkl=LONG_SHOW, rewatch_id=session_id)
+    api.history({"shows": [pinned]}, rewatch=True)
+    [row] = api.sessions(LONG_SHOW)
+    assert row["rewatch_status"] == "closed"
+    assert row["watched_episodes_count"] == 2
