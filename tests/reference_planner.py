@@ -11,7 +11,7 @@ The rules it applies, per movie and per episode (a "unit") and per item:
   so 0 h, 30 h and 60 h give two viewings, 0 h and 60 h. A viewing within 48
   hours of one the account stores is already present.
 - The first kept viewing of a unit is canonical unless the account already
-  holds a canonical one; then every kept viewing is a rewatch (append only).
+  stores a canonical one; then every kept viewing is a rewatch (append only).
 - Movie rewatches get one completed session each. Show rewatches are grouped
   in time order into the item's current session; a new session starts when
   the episode is already in the current one (conflict split) or the current
@@ -168,7 +168,7 @@ class PlannedSession:
 
 @dataclass
 class RemoteSession:
-    """A rewatch session the account already holds."""
+    """A rewatch session the account already stores."""
 
     rewatch_id: int
     number: int
@@ -178,7 +178,7 @@ class RemoteSession:
 
 @dataclass
 class RemoteItem:
-    """What the account holds for one item."""
+    """What the account stores for one item."""
 
     times_by_unit: dict[str, list[datetime]] = field(
         default_factory=lambda: defaultdict(list)
@@ -223,14 +223,75 @@ def parse_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def family_of(row: Mapping[str, Any]) -> str:
+    """Return "movie" for movies and "tv" for shows and anime."""
+    return "movie" if (row.get("media_type") or "movie") == "movie" else "tv"
+
+
+def id_tokens(row: Mapping[str, Any]) -> list[str]:
+    family = family_of(row)
+    return [
+        f"{family}:{name}:{row[name]}"
+        for name in ITEM_ID_NAMES
+        if row.get(name) is not None and row.get(name) != ""
+    ]
+
+
+def title_token(row: Mapping[str, Any]) -> str:
+    title = str(row.get("title") or "").strip().casefold()
+    year = "" if row.get("year") is None else str(row["year"])
+    return f"{family_of(row)}:title:{title}|{year}"
+
+
+def find_root(parents: dict[str, str], token: str) -> str:
+    while parents.setdefault(token, token) != token:
+        token = parents[token]
+    return token
+
+
+def assign_item_keys(rows: list[dict[str, Any]]) -> None:
+    """Store in each row's "item_key" the item it belongs to.
+
+    Rows are one item when they share an id of the same name within the same
+    family, so a TVDB id never matches a TMDB id. A row without ids joins the
+    item with ids that has its title and year when exactly one such item
+    exists, else it is keyed by title and year.
+    """
+    parents: dict[str, str] = {}
+    for row in rows:
+        tokens = id_tokens(row)
+        for token in tokens[1:]:
+            first, other = find_root(parents, tokens[0]), find_root(parents, token)
+            if first != other:
+                parents[other] = first
+        if tokens:
+            find_root(parents, tokens[0])
+
+    members: dict[str, list[str]] = defaultdict(list)
+    for token in parents:
+        members[find_root(parents, token)].append(token)
+    # The key of an item is its highest-priority id, so it reads well.
+    key_of_root = {
+        root: min(tokens, key=lambda t: (ITEM_ID_NAMES.index(t.split(":")[1]), t))
+        for root, tokens in members.items()
+    }
+
+    items_by_title: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        tokens = id_tokens(row)
+        if tokens:
+            row["item_key"] = key_of_root[find_root(parents, tokens[0])]
+            items_by_title[title_token(row)].add(row["item_key"])
+    for row in rows:
+        if id_tokens(row):
+            continue
+        matches = items_by_title.get(title_token(row), set())
+        row["item_key"] = next(iter(matches)) if len(matches) == 1 else title_token(row)
+
+
 def item_key_of(row: Mapping[str, Any]) -> str:
-    """Return the item identity: media type and the first id the row has."""
-    media = row.get("media_type") or "movie"
-    for name in ITEM_ID_NAMES:
-        value = row.get(name)
-        if value is not None and value != "":
-            return f"{media}:{name}:{value}"
-    return f"{media}:title:{str(row.get('title') or '').casefold()}:{row.get('year')}"
+    """Return the item key that assign_item_keys stored in the row."""
+    return row["item_key"]
 
 
 def unit_key_of(row: Mapping[str, Any], item_key: str) -> str:
@@ -350,7 +411,7 @@ def within_gap(instant: datetime, sorted_times: list[datetime]) -> bool:
 
 
 class ReferencePlanner:
-    """Build a plan from plain rows; one instance plans one input."""
+    """Build a plan from plain rows. One instance plans one input."""
 
     def __init__(
         self,
@@ -644,10 +705,13 @@ def reference_plan_from_rows(
     `options` is a ReferenceOptions, a PlanOptions or None for the defaults.
     `aired` maps an item key of this module to its aired episode count.
     """
+    source_rows = [dict(row) for row in rows]
+    remote_rows = [dict(row) for row in remote or []]
+    assign_item_keys(source_rows + remote_rows)
     planner = ReferencePlanner(
-        read_options(options), collect_remote(remote or []), aired
+        read_options(options), collect_remote(remote_rows), aired
     )
-    return planner.run(rows)
+    return planner.run(source_rows)
 
 
 # Column names a generic CSV may use for each events column.
