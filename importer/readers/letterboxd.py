@@ -167,6 +167,7 @@ def _with_links(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
 
 
 def _build(tables: Tables, policy: DatePolicy) -> ReaderOutput:
+    """Read viewings (diary, then reviews, then watched.csv), then the rest."""
     events: list[pl.DataFrame] = []
     skips: list[pl.DataFrame] = []
     summaries: list[FileSummary] = []
@@ -188,6 +189,14 @@ def _build(tables: Tables, policy: DatePolicy) -> ReaderOutput:
         events.append(_events(views, RECORD_WATCH))
         skips.append(skipped)
         summaries.append(_summary(item, frame.height, counts))
+    more_events, more_summaries = _build_lists(tables)
+    return events + more_events, skips, summaries + more_summaries
+
+
+def _build_lists(tables: Tables) -> tuple[list[pl.DataFrame], list[FileSummary]]:
+    """Read ratings and watchlist rows, and count liked films."""
+    events: list[pl.DataFrame] = []
+    summaries: list[FileSummary] = []
     for item, frame in tables.get(RATINGS, []):
         rated = with_rating(frame, "Rating", "5", half_steps=True)
         events.append(_events(rated, RECORD_RATING))
@@ -197,7 +206,7 @@ def _build(tables: Tables, policy: DatePolicy) -> ReaderOutput:
         summaries.append(_summary(item, frame.height, {"watchlist": frame.height}))
     for item, frame in tables.get(LIKES, []):
         summaries.append(_summary(item, frame.height, {"likes": frame.height}))
-    return events, skips, summaries
+    return events, summaries
 
 
 def _viewings(frame: pl.DataFrame, policy: DatePolicy) -> pl.DataFrame:
