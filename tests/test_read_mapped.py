@@ -319,6 +319,7 @@ def test_simkl_csv_backup(tmp_path: Path) -> None:
     assert events["rating"][0] == 8
     assert events["season"].null_count() == 3
     assert result.skipped["reason"].to_list() == ["no_episode", "status_only"]
+    assert result.skipped["detail"][1].startswith("'watching': status row")
 
 
 # Mapping files, formats and errors.
@@ -467,3 +468,14 @@ def test_tvtime_tracking_movies(tmp_path: Path) -> None:
     ]
     assert events["release_date"].cast(pl.String).to_list()[0] == "2011-04-08"
     assert result.skipped["reason"].to_list() == ["status_only"]
+
+
+def test_unknown_type_value_skipped(tmp_path: Path) -> None:
+    text = "title,type,watched_at\nA,documentary,2020-01-01\nB,movie,2020-01-02\n"
+    result = read(write(tmp_path / "history.csv", text))
+    assert result.events["title"].to_list() == ["B"]
+    assert result.skipped["reason"].to_list() == ["unsupported_type"]
+    assert result.skipped["detail"].to_list() == [
+        "'documentary': type is not a movie, show or episode"
+    ]
+    assert result.skipped["source_row"].to_list() == [2]

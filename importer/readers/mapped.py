@@ -216,7 +216,14 @@ def _kinds(
             .then(pl.lit(RECORD_WATCH))
             .otherwise(record)
         )
-    work = work.with_columns(media.alias("_kind"), record.alias("record"))
+    media_text = text(_column(columns, "media_type"))
+    record_text = text(_column(columns, "record"))
+    work = work.with_columns(
+        media.alias("_kind"),
+        record.alias("record"),
+        media_text.alias("_media_text"),
+        record_text.alias("_record_text"),
+    )
     if mapping.row_key_pattern and "row_key" in columns:
         keep = text(pl.col(columns["row_key"])).str.contains(mapping.row_key_pattern)
         work = work.with_columns(keep.fill_null(False).alias("_keep"))
@@ -359,6 +366,16 @@ _DETAILS = {
 }
 
 
+def _detail() -> pl.Expr:
+    """Return the skip sentence, naming the cell value where one caused it."""
+    reason = pl.col("_reason")
+    general = reason.replace_strict(_DETAILS, default="skipped")
+    value = pl.when(reason == "unsupported_type").then(pl.col("_media_text"))
+    value = value.when(reason == "status_only").then(pl.col("_record_text"))
+    named = pl.format("'{}': {}", value, general)
+    return pl.when(value.is_not_null()).then(named).otherwise(general).alias("detail")
+
+
 def _split(
     work: pl.DataFrame, mapping: Mapping, display: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, FileSummary]:
@@ -366,12 +383,7 @@ def _split(
     skipped = work.filter(pl.col("_reason").is_not_null())
     events = work.filter(pl.col("_reason").is_null())
     skips = conform_skips(
-        skipped.with_columns(
-            pl.col("_reason").alias("reason"),
-            pl.col("_reason")
-            .replace_strict(_DETAILS, default="skipped")
-            .alias("detail"),
-        )
+        skipped.with_columns(pl.col("_reason").alias("reason"), _detail())
     )
     events = conform(events, {"source": mapping.name})
     counts = _counts(events, skips)
