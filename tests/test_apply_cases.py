@@ -1,0 +1,170 @@
+"""Apply on failure cases from real migrations, against the sample catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from importer.cli import cli
+from importer.emulator.testing import running_emulator
+
+CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases"
+HISTORY = "/sync/history"
+
+# The show of the re-run case as its ids describe it, with the TVDB ids of
+# its episodes so that matching places them.
+LANTERN_STREET = {
+    "shows": [
+        {
+            "title": "Lantern Street",
+            "year": 2022,
+            "ids": {"simkl": 610001, "tvdb": 60001, "tmdb": 70001, "imdb": "tt9900000"},
+            "seasons": [{"number": 1, "aired": 8}],
+            "episodes": [
+                {"season": 1, "number": n, "ids": {"tvdb": 700000 + n}}
+                for n in range(1, 9)
+            ],
+        }
+    ]
+}
+
+
+def case(name: str) -> Path:
+    path = CASES / name
+    if not path.exists():
+        pytest.skip(f"case file {name} is not available")
+    return path
+
+
+def expected(name: str) -> dict:
+    return json.loads(case(name).read_text(encoding="utf-8"))
+
+
+def apply(emu, token, export: Path, journal: Path, now: str, *extra: str):
+    args = [
+        "apply",
+        str(export),
+        "--timezone",
+        "UTC",
+        "--api-url",
+        emu.base_url,
+        "--journal",
+        str(journal),
+        "--max-rate",
+        "1000",
+        "--yes",
+        *extra,
+    ]
+    env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": now}
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def posted_writes(emu, since: int = 0) -> list[tuple]:
+    """Return (kind, watched_at) of every viewing in history POSTs."""
+    writes = []
+    for record in emu.requests[since:]:
+        if record.method != "POST" or record.path != HISTORY:
+            continue
+        for movie in record.json.get("movies", []):
+            writes.append(("movie", movie["watched_at"]))
+        for show in record.json.get("shows", []):
+            for season in show.get("seasons", []):
+                for episode in season["episodes"]:
+                    key = (season["number"], episode["number"])
+                    writes.append(("episode", key, episode["watched_at"]))
+    return writes
+
+
+def expected_writes(writes: list[dict]) -> list[tuple]:
+    result = []
+    for write in writes:
+        if write["type"] == "movie":
+            result.append(("movie", write["watched_at"]))
+        else:
+            key = (write["season"], write["episode"])
+            result.append(("episode", key, write["watched_at"]))
+    return result
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path, monkeypatch):
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+
+
+def test_rerun_case_writes_once(tmp_path):
+    """Run 2 of the same file writes nothing; run 3 only the appended row."""
+    spec = expected("B01_rerun_duplicates_trakt_episodes.expected.json")
+    plays = json.loads(case("B01_rerun_duplicates_trakt_episodes.json").read_text())
+    export = tmp_path / "history.json"
+    export.write_text(json.dumps(plays), encoding="utf-8")
+    journal = tmp_path / "j.sqlite3"
+    with running_emulator(LANTERN_STREET) as emu:
+        token = emu.issue_token()
+        result = apply(emu, token, export, journal, spec["clock"])
+        assert result.exit_code == 0, result.output
+        run_1 = expected_writes(spec["run_1"]["writes"])
+        assert sorted(posted_writes(emu)) == sorted(run_1)
+
+        seen = len(emu.requests)
+        result = apply(emu, token, export, journal, spec["clock"])
+        assert result.exit_code == 0, result.output
+        assert posted_writes(emu, seen) == []
+        present = spec["run_2_same_file"]["report"]["skipped_existing"]
+        assert f"{present}  viewings already on Simkl" in result.output
+
+        appended = dict(plays[-1])
+        appended["id"] = plays[-1]["id"] + 1
+        appended["watched_at"] = "2023-03-07T20:00:00.000Z"
+        appended["episode"] = {
+            **plays[-1]["episode"],
+            "number": 4,
+            "ids": {"tvdb": 700004},
+        }
+        export.write_text(json.dumps([*plays, appended]), encoding="utf-8")
+        seen = len(emu.requests)
+        result = apply(emu, token, export, journal, spec["clock"])
+        assert result.exit_code == 0, result.output
+        run_3 = expected_writes(spec["run_3_file_plus_one_new_row"]["writes"])
+        assert posted_writes(emu, seen) == run_3
+
+
+def test_multiple_watches_case(tmp_path):
+    """Later dated viewings become rewatch sessions; run 2 writes nothing."""
+    spec = expected("B03_generic_json_multiple_watches.expected.json")
+    export = case("B03_generic_json_multiple_watches.json")
+    journal = tmp_path / "j.sqlite3"
+    with running_emulator() as emu:
+        token = emu.issue_token()
+        result = apply(emu, token, export, journal, spec["clock"])
+        assert result.exit_code == 0, result.output
+        run_1 = expected_writes(spec["run_1"]["writes"])
+        assert sorted(posted_writes(emu)) == sorted(run_1)
+        rewatch_posts = [
+            r
+            for r in emu.requests
+            if r.path == HISTORY and r.query.get("allow_rewatch") == "yes"
+        ]
+        assert rewatch_posts
+
+        seen = len(emu.requests)
+        result = apply(emu, token, export, journal, spec["clock"])
+        assert result.exit_code == 0, result.output
+        assert posted_writes(emu, seen) == []
+
+
+def test_multiple_watches_free_account(tmp_path):
+    """A free account gets first viewings only; the rewatches are listed."""
+    spec = expected("B03_generic_json_multiple_watches.expected.json")
+    export = case("B03_generic_json_multiple_watches.json")
+    with running_emulator(tier="free") as emu:
+        token = emu.issue_token()
+        result = apply(emu, token, export, tmp_path / "j.sqlite3", spec["clock"])
+        assert result.exit_code == 0, result.output
+        first = [w for w in spec["run_1"]["writes"] if w["session"] == "first"]
+        assert sorted(posted_writes(emu)) == sorted(expected_writes(first))
+        assert "Rewatches not written (Simkl Pro or VIP needed):" in result.output
+        assert "2  Rewatches not written" in result.output
