@@ -15,6 +15,8 @@ from importer.emulator.testing import SAMPLE_CATALOG
 from importer.errors import InputError
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# A child of the emulator's logger, so the INFO level set for it applies.
+logger = logging.getLogger("importer.emulator.command")
 
 
 def _config(
@@ -182,3 +184,4 @@ def emulator(
         create_app(state_holder), log_level="warning", lifespan="off"
     )
     uvicorn.Server(server_config).run(sockets=[listener])
+    logger.info("emulator at %s stopped", base_url)
