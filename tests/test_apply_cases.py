@@ -168,3 +168,25 @@ def test_multiple_watches_free_account(tmp_path):
         assert sorted(posted_writes(emu)) == sorted(expected_writes(first))
         assert "Rewatches not written (Simkl Pro or VIP needed):" in result.output
         assert "2  Rewatches not written" in result.output
+
+
+def test_not_found_accounting_case(tmp_path):
+    """Every row lands in one bucket, and each row not written is listed."""
+    spec = expected("B27_not_found_accounting.expected.json")
+    export = case("B27_not_found_accounting.csv")
+    report = tmp_path / "r.json"
+    with running_emulator() as emu:
+        token = emu.issue_token()
+        now = "2026-09-01T12:00:00Z"
+        journal = tmp_path / "j.sqlite3"
+        result = apply(emu, token, export, journal, now, "--json", str(report))
+        assert result.exit_code == 0, result.output
+    assert "row 4: Nowhere Film (1999)" in result.output
+    assert "Invalid rows (fix them in the export):" in result.output
+    assert "row 5: Broken Row" in result.output
+
+    document = json.loads(report.read_text())
+    assert document["confirmed"] == spec["report"]["added"]
+    failed = sum(len(records) for records in document["failures"].values())
+    buckets = document["confirmed"] + failed + len(document["skipped"])
+    assert buckets == spec["report"]["rows"]

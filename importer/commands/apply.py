@@ -263,6 +263,7 @@ _LISTED_REASONS = {
     "ambiguous": "ambiguous",
     "rewatch_cap": CAPPED,
     "rewatch_not_written_free_tier": "free_tier",
+    "invalid": "invalid",
 }
 _COUNTED_REASONS = {"already_present", *_LISTED_REASONS}
 _LABELS = {
@@ -271,6 +272,7 @@ _LABELS = {
     REJECTED: "Rejected by Simkl",
     CAPPED: "Capped (past 50 rewatch sessions)",
     "free_tier": "Rewatches not written (Simkl Pro or VIP needed)",
+    "invalid": "Invalid rows (fix them in the export)",
 }
 
 
