@@ -207,8 +207,10 @@ def parse_watched_at(
     problem messages. Raises ValueError for an invalid policy.
     """
     zone = check_policy(policy)
+    # Work on the date column alone: the fast path filters and re-sorts
+    # rows, which would copy every other (possibly nested) column.
     text = pl.col(column).cast(pl.String).str.strip_chars()
-    work = frame.with_columns(
+    work = frame.select(
         text.alias("_text"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_index")
     )
     work = _wall_clock(work)
@@ -238,7 +240,19 @@ def parse_watched_at(
         .otherwise(pl.lit(PRECISION_DATE))
         .alias("_precision"),
     )
-    return _finish(work, field, policy.now, zone, policy.date_anchor)
+    dates = _finish(work, field, policy.now, zone, policy.date_anchor)
+    existing = (
+        pl.col("problem")
+        if "problem" in frame.columns
+        else pl.lit(None, dtype=pl.String)
+    )
+    out = frame.with_columns(
+        dates.get_column(name)
+        for name in ("watched_at", "date_precision", "date_note", "raw_watched_at")
+    )
+    return out.with_columns(
+        join_problems(existing, pl.lit(dates.get_column("_problem"))).alias("problem")
+    )
 
 
 def _wall_clock(work: pl.DataFrame) -> pl.DataFrame:
@@ -300,72 +314,63 @@ def _finish(
     zone: str,
     anchor: str,
 ) -> pl.DataFrame:
+    """Return the date columns, with the new problem messages in `_problem`."""
     parsed = pl.col("_parsed")
     lowered = pl.col("_text").str.to_lowercase()
-    empty = pl.col("_text").is_null() | lowered.is_in(list(UNKNOWN_WORDS))
-    sentinel = parsed.is_between(
+    epoch = parsed.is_between(
         pl.lit(_EPOCH_LOW, dtype=UTC_DATETIME), pl.lit(_EPOCH_HIGH, dtype=UTC_DATETIME)
-    ) | (pl.col("_precision") == PRECISION_DATE) & pl.col("_naive_day").is_in(
+    )
+    epoch_day = (pl.col("_precision") == PRECISION_DATE) & pl.col("_naive_day").is_in(
         [_EPOCH_LOW.date(), _EPOCH_HIGH.date()]
     )
-    failed = ~empty & parsed.is_null()
-    clamp = _clamp_condition(now, zone, anchor)
+    work = work.with_columns(
+        (pl.col("_text").is_null() | lowered.is_in(list(UNKNOWN_WORDS))).alias(
+            "_empty"
+        ),
+        (epoch | epoch_day).fill_null(False).alias("_sentinel"),
+        _clamp_condition(now, zone, anchor).alias("_clamp"),
+    )
+    work = work.with_columns(
+        (~pl.col("_empty") & parsed.is_null()).alias("_failed"),
+    )
+    unknown = pl.col("_empty") | pl.col("_sentinel") | pl.col("_failed")
     watched_at = (
-        pl.when(empty | sentinel | failed)
+        pl.when(unknown)
         .then(pl.lit(None, dtype=UTC_DATETIME))
-        .when(clamp)
+        .when(pl.col("_clamp"))
         .then(pl.lit(now, dtype=UTC_DATETIME))
         .otherwise(parsed)
     )
     note = (
-        pl.when(sentinel)
+        pl.when(pl.col("_sentinel"))
         .then(pl.lit(NOTE_SENTINEL))
-        .when(~failed & clamp)
+        .when(~pl.col("_failed") & pl.col("_clamp"))
         .then(pl.lit(NOTE_CLAMPED))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
     precision = (
-        pl.when(empty | sentinel | failed)
-        .then(pl.lit(PRECISION_UNKNOWN))
-        .otherwise(pl.col("_precision"))
+        pl.when(unknown).then(pl.lit(PRECISION_UNKNOWN)).otherwise(pl.col("_precision"))
     )
     out = work.with_columns(
-        failed.alias("_failed"),
         watched_at.alias("watched_at"),
         precision.alias("date_precision"),
         note.alias("date_note"),
     )
-    out = _with_failures(out, field)
-    scratch = [
-        "_text",
-        "_index",
-        "_naive",
-        "_has_time",
-        "_offset",
-        "_parsed",
-        "_precision",
-        "_naive_day",
-        "_failed",
-    ]
-    return out.drop(scratch)
+    return _with_failures(out, field)
 
 
 def _with_failures(out: pl.DataFrame, field: str) -> pl.DataFrame:
-    """Keep the text of unparseable dates and add a problem for each."""
+    """Keep the text of unparseable dates and build a problem for each."""
     if not out["_failed"].any():
-        out = out.with_columns(pl.lit(None, dtype=pl.String).alias("raw_watched_at"))
-        if "problem" not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias("problem"))
-        return out
+        return out.with_columns(
+            pl.lit(None, dtype=pl.String).alias("raw_watched_at"),
+            pl.lit(None, dtype=pl.String).alias("_problem"),
+        )
     failed = pl.col("_failed")
     message = pl.format(f"{field}='{{}}': unparseable date", pl.col("_text"))
-    problem = pl.when(failed).then(message).otherwise(pl.lit(None, dtype=pl.String))
-    existing = (
-        pl.col("problem") if "problem" in out.columns else pl.lit(None, dtype=pl.String)
-    )
     return out.with_columns(
         pl.when(failed).then(pl.col("_text")).otherwise(None).alias("raw_watched_at"),
-        join_problems(existing, problem).alias("problem"),
+        pl.when(failed).then(message).otherwise(None).alias("_problem"),
     )
 
 

@@ -249,9 +249,16 @@ def _episode_columns(frame: pl.DataFrame) -> list[pl.Expr]:
     ]
 
 
+# Raw fields that the readers use after the common columns are extracted.
+_PASSTHROUGH = ("watched_at", "last_watched_at", "plays", "seasons", "rating")
+
+
 def _base(table: TraktTable) -> pl.DataFrame:
+    """Extract the events columns and drop the nested objects they came from."""
     frame = table.frame
-    return frame.with_columns(
+    kept = [pl.col(name) for name in _PASSTHROUGH if name in frame.columns]
+    return frame.select(
+        *kept,
         pl.lit(table.source.display).alias("source_file"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
         _object_type(frame).alias("_type"),
