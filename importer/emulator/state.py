@@ -209,6 +209,7 @@ class Emulator:
 
     def poll_pin(self, user_code: str) -> dict[str, Any]:
         """Return the PIN poll response: pending, approved (once), or a new code."""
+        user_code = user_code.strip().upper()
         with self.lock:
             pin = self.pins.get(user_code)
             if pin is not None and pin.expires_at > time.monotonic():
