@@ -69,8 +69,8 @@ def compare(intended: pl.DataFrame, remote: pl.DataFrame) -> VerifyResult:
     `remote` is the account in REMOTE_SCHEMA form. A stored event is of the
     same movie or episode when it shares an external id of the same
     namespace and media family (movie, or tv for shows and anime) and the
-    same season and episode, or an episode-level id. An intended row with no
-    item id matches by title and year instead.
+    same season and episode, or an episode-level id. An intended row whose
+    ids match nothing on the account matches by title and year instead.
     """
     if intended.height == 0:
         return VerifyResult(0, pl.DataFrame(schema=DIFFERENCE_SCHEMA))
@@ -111,26 +111,33 @@ def _with_unit_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _matching_pairs(wanted: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """Return (wanted row, stored row) pairs of the same movie or episode."""
-    position = ["_family", "_season", "_episode"]
-    no_item_id = pl.all_horizontal(pl.col(name).is_null() for name in ITEM_ID_COLUMNS)
-    joins: list[tuple[pl.DataFrame, list[str], list[str]]] = [
-        (wanted, [name], position) for name in ITEM_ID_COLUMNS
-    ]
-    joins += [(wanted, [name], ["_family"]) for name in EPISODE_ID_COLUMNS]
-    joins.append((wanted.filter(no_item_id), ["_title", "year"], position))
+    """Return (wanted row, stored row) pairs of the same movie or episode.
 
-    pairs = []
-    for rows, keys, context in joins:
-        present = pl.all_horizontal(pl.col(name).is_not_null() for name in keys)
-        columns = [*keys, *context]
-        left = rows.filter(present).select("_row", "watched_at", "date_note", *columns)
-        right = stored.filter(present).select(
-            "_stored", pl.col("watched_at").alias("_stored_at"), "is_rewatch", *columns
-        )
-        matched = left.join(right, on=columns, nulls_equal=True)
-        pairs.append(matched.select(PAIR_COLUMNS))
-    return pl.concat(pairs).unique(["_row", "_stored"])
+    Rows whose ids match no stored event (no ids, or only ids such as a
+    Letterboxd slug that Simkl does not return) fall back to title and year.
+    """
+    position = ["_family", "_season", "_episode"]
+    by_id = [_join(wanted, stored, [name], position) for name in ITEM_ID_COLUMNS]
+    by_id += [_join(wanted, stored, [name], ["_family"]) for name in EPISODE_ID_COLUMNS]
+    pairs = pl.concat(by_id)
+    unmatched = wanted.join(pairs.select("_row"), on="_row", how="anti")
+    # A missing year matches a missing year only.
+    by_title = _join(unmatched, stored, ["_title"], ["year", *position])
+    return pl.concat([pairs, by_title]).unique(["_row", "_stored"])
+
+
+def _join(
+    wanted: pl.DataFrame, stored: pl.DataFrame, keys: list[str], context: list[str]
+) -> pl.DataFrame:
+    """Pair rows that have every key set and equal, within the same context."""
+    present = pl.all_horizontal(pl.col(name).is_not_null() for name in keys)
+    columns = [*keys, *context]
+    left = wanted.filter(present).select("_row", "watched_at", "date_note", *columns)
+    right = stored.filter(present).select(
+        "_stored", pl.col("watched_at").alias("_stored_at"), "is_rewatch", *columns
+    )
+    matched = left.join(right, on=columns, nulls_equal=True)
+    return matched.select(PAIR_COLUMNS)
 
 
 def _count_stored_nearby(pairs: pl.DataFrame) -> pl.DataFrame:

@@ -201,3 +201,30 @@ def test_added_first_viewing_met_by_any_canonical():
     assert result.ok
     missing = compare(writes, account([]))
     assert missing.differences.height == 2
+
+
+def test_unreturned_id_falls_back_to_title():
+    # Simkl does not return Letterboxd slugs, so the row matches by title.
+    row = {"media_type": "movie", "title": "Heat", "year": 1995, "letterboxd": "heat"}
+    writes = intended([{**row, "watched_at": at("2020-01-01T20:00:00")}])
+    assert compare(writes, account(["2020-01-01T20:00:00Z"])).ok
+    wrong_title = intended(
+        [{**row, "title": "Heat 2", "watched_at": at("2020-01-01T20:00:00")}]
+    )
+    assert not compare(wrong_title, account(["2020-01-01T20:00:00Z"])).ok
+
+
+def test_title_without_year_matches_same():
+    row = {"media_type": "movie", "title": "One of the Roughs, a Kosmos"}
+    writes = intended([{**row, "watched_at": at("2017-03-06T12:00:00")}])
+    body = {
+        "movies": [
+            {
+                "last_watched_at": "2017-03-06T12:00:00Z",
+                "movie": {"title": row["title"], "year": None, "ids": {"simkl": 5}},
+            }
+        ]
+    }
+    assert compare(writes, remote_frame(body)).ok
+    body["movies"][0]["movie"]["year"] = 1921
+    assert not compare(writes, remote_frame(body)).ok

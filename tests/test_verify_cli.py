@@ -30,6 +30,8 @@ Ronin,1998,movie,8195,2020-06-01T20:00:00Z
 @pytest.fixture(autouse=True)
 def environment(tmp_path, monkeypatch):
     monkeypatch.setenv(auth.CONFIG_DIR_ENV, str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("SIMKL_IMPORT_NOW", "2026-09-01T12:00:00Z")
     monkeypatch.delenv("SIMKL_API_URL", raising=False)
     monkeypatch.delenv("SIMKL_CLIENT_ID", raising=False)

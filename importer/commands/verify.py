@@ -12,6 +12,7 @@ from importer.commands.planning import (
     plan_options,
     plan_options_from,
     read_options_from,
+    resolve_with,
     stage_progress,
     with_params,
 )
@@ -39,7 +40,7 @@ def verify(params: dict[str, Any]) -> None:
     when a viewing is missing or stored more than once within 48 hours.
     """
     read_options = read_options_from(params)
-    with stage_progress(params["quiet"], stages=4) as on_stage:
+    with stage_progress(params["quiet"], stages=5) as on_stage:
         prepared = load_events(
             params["exports"],
             format=params["format_"],
@@ -48,6 +49,9 @@ def verify(params: dict[str, Any]) -> None:
             on_stage=on_stage,
         )
         with make_client(params["api_url"], params["client_id"]) as client:
+            # The same matching as apply, so the intended viewings carry the
+            # Simkl ids that apply wrote them under.
+            resolve_with(prepared, client, params, on_stage)
             # A free account keeps no rewatches, so only canonical viewings
             # are expected there.
             rewatches = client.account_tier() != "free"
