@@ -560,37 +560,40 @@ def test_journal_of_other_account_rejected(emu, tmp_path):
 
 
 def test_real_trakt_history_imported(tmp_path):
-    samples = sorted((SHARED / "samples" / "trakt-history").glob("*.json"))
-    if not samples:
+    folder = SHARED / "samples" / "trakt-history"
+    if not folder.is_dir():
         pytest.skip("the shared Trakt history samples are not available")
     with running_emulator({}, auto_catalog=True) as emu:
         token = emu.issue_token()
         journal = tmp_path / "j.sqlite3"
-        result = run_apply(
-            emu, token, samples[0], journal, "--json", str(tmp_path / "r.json")
-        )
+        report = tmp_path / "r.json"
+        result = run_apply(emu, token, folder, journal, "--json", str(report))
         assert result.exit_code == 0, result.output
-        document = json.loads((tmp_path / "r.json").read_text())
+        document = json.loads(report.read_text())
         assert document["finished"] is True
         assert document["confirmed"] > 0
+        failed = sum(len(records) for records in document["failures"].values())
+        buckets = document["confirmed"] + failed + len(document["skipped"])
+        assert buckets == document["plan_summary"]["rows"]
         before = history_state(emu, token)
 
-        # Reading back: a fresh plan against the account has nothing to write.
+        # Reading back: every planned viewing is on the account exactly once.
+        env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": NOW}
+        args = ["verify", str(folder), "--timezone", "UTC", "--api-url", emu.base_url]
+        verified = CliRunner().invoke(cli, args, env=env)
+        assert verified.exit_code == 0, verified.output
+
+        # A fresh journal: the plan against the account has nothing to write.
         seen = len(emu.requests)
-        result = run_apply(
-            emu,
-            token,
-            samples[0],
-            tmp_path / "other.sqlite3",
-            "--json",
-            str(tmp_path / "r2.json"),
-        )
+        second = tmp_path / "r2.json"
+        journal = tmp_path / "other.sqlite3"
+        result = run_apply(emu, token, folder, journal, "--json", str(second))
         assert result.exit_code == 0, result.output
         assert history_posts(emu, seen) == []
-        again = json.loads((tmp_path / "r2.json").read_text())
-        assert (
-            again["plan_summary"]["skipped"]["already_present"] >= document["confirmed"]
-        )
+        again = json.loads(second.read_text())
+        assert again["confirmed"] == 0
+        # Rows that collapsed under the 48-hour rule are now present too.
+        assert again["already_present"] >= document["confirmed"]
         assert history_state(emu, token) == before
 
 
