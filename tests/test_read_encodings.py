@@ -178,3 +178,13 @@ def test_csv_round_trip_titles_and_lines(titles: list[str]) -> None:
         result = read(path)
     assert result.events["title"].to_list() == titles
     assert result.events["source_row"].to_list() == starts
+
+
+@pytest.mark.parametrize(
+    "header", [b"title,title ,watched_at", b"title,title,watched_at"]
+)
+def test_duplicate_header_rejected(tmp_path: Path, header: bytes) -> None:
+    path = write(tmp_path / "history.csv", header + b"\nA,B,2020-01-01\n")
+    with pytest.raises(ReadError) as caught:
+        read(path)
+    assert str(caught.value).startswith(f"{path}, row 1: duplicate column title")

@@ -138,6 +138,16 @@ def read_table(
             file=display,
             hint="Check the file for an unterminated quote.",
         ) from error
+    # polars renames a repeated header itself, so check the header line.
+    names = split_header(first, delimiter)
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        raise ReadError(
+            f"duplicate column {', '.join(repeated)} in the header",
+            file=display,
+            row=header_line + 1,
+            hint="Rename or remove the repeated column and retry.",
+        )
     frame = frame.rename({name: name.strip() for name in frame.columns})
     return _add_lines(frame, data, header_line + 1)
 
