@@ -372,6 +372,8 @@ class Catalog:
 
 
 def _episode_from_json(raw: Mapping[str, Any], where: str) -> Episode:
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{where}: each episode must be a JSON object")
     season = raw.get("season")
     number = raw.get("number", raw.get("episode"))
     if not isinstance(season, int) or not isinstance(number, int):
@@ -405,6 +407,23 @@ def _fill_episodes(item: CatalogItem, explicit: list[Episode]) -> None:
             item.episodes[key].absolute = absolute
 
 
+def _seasons_from_json(raw: Iterable[Any], where: str) -> dict[int, Season]:
+    seasons: dict[int, Season] = {}
+    for season in raw:
+        if not isinstance(season, Mapping):
+            raise CatalogError(f"{where}: each season must be a JSON object")
+        number = season.get("number")
+        aired = season.get("aired", season.get("episodes", 0))
+        not_aired = season.get("not_aired", 0)
+        integers = (isinstance(v, int) for v in (aired, not_aired))
+        if not isinstance(number, int) or not all(integers):
+            raise CatalogError(
+                f"{where}: a season needs integer number, aired and not_aired"
+            )
+        seasons[number] = Season(number, aired, not_aired)
+    return seasons
+
+
 def item_from_json(
     raw: Mapping[str, Any], default_kind: str, where: str
 ) -> CatalogItem:
@@ -426,13 +445,6 @@ def item_from_json(
     title = raw.get("title")
     if not isinstance(title, str) or not title:
         raise CatalogError(f"{where}: title is missing")
-    seasons: dict[int, Season] = {}
-    for season in raw.get("seasons") or []:
-        number = season.get("number")
-        aired = season.get("aired", season.get("episodes", 0))
-        if not isinstance(number, int) or not isinstance(aired, int):
-            raise CatalogError(f"{where}: a season needs integer number and aired")
-        seasons[number] = Season(number, aired, int(season.get("not_aired", 0)))
     item = CatalogItem(
         simkl=int(simkl),
         kind=kind,
@@ -443,7 +455,7 @@ def item_from_json(
         release_date=raw.get("release_date"),
         anime_type=raw.get("anime_type") or ("tv" if kind == "anime" else None),
         status=raw.get("status"),
-        seasons=seasons,
+        seasons=_seasons_from_json(raw.get("seasons") or [], where),
         open_ended=bool(raw.get("open_ended", False)),
     )
     explicit = [_episode_from_json(ep, where) for ep in raw.get("episodes") or []]

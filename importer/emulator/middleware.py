@@ -1,6 +1,6 @@
 """ASGI middleware of the emulator: client id, rate limits, faults, request log.
 
-It wraps the starlette app so that it sees every request before routing and
+It wraps the starlette app, so it handles every request before routing and
 can apply a request, then break the response on purpose.
 """
 

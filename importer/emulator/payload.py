@@ -156,21 +156,26 @@ def _rating(value: Any, where: str) -> int | None:
     return rating or None
 
 
+def _seasons(raw: dict[str, Any], where: str) -> list[SeasonRef] | None:
+    if raw.get("seasons") is None:
+        return None
+    items = _list(raw["seasons"], f"{where}.seasons")
+    return [_season(season, f"{where}.seasons[{i}]") for i, season in enumerate(items)]
+
+
+def _flat_episodes(raw: dict[str, Any], where: str) -> list[EpisodeRef] | None:
+    """Parse a show's flat `episodes[]`, which Simkl reads as season 1."""
+    if raw.get("episodes") is None:
+        return None
+    items = _list(raw["episodes"], f"{where}.episodes")
+    return [_episode(ep, f"{where}.episodes[{i}]", 1) for i, ep in enumerate(items)]
+
+
 def _item(raw: Any, bucket: str, where: str) -> ItemWrite:
     raw = _object(raw, where)
-    seasons = None
-    if raw.get("seasons") is not None:
-        seasons = [
-            _season(season, f"{where}.seasons[{i}]")
-            for i, season in enumerate(_list(raw["seasons"], f"{where}.seasons"))
-        ]
-    episodes = None
-    if raw.get("episodes") is not None and bucket != "episodes":
-        season = 1
-        episodes = [
-            _episode(ep, f"{where}.episodes[{i}]", season)
-            for i, ep in enumerate(_list(raw["episodes"], f"{where}.episodes"))
-        ]
+    seasons = _seasons(raw, where)
+    episodes = None if bucket == "episodes" else _flat_episodes(raw, where)
+
     is_rewatch = raw.get("is_rewatch", False)
     if not isinstance(is_rewatch, bool):
         raise bad_request(

@@ -1,8 +1,8 @@
 """Per-token request rate limits, as Simkl applies them.
 
 Simkl allows 1 POST and 10 GET requests per second for each user token, or
-for each client id on calls without a token. Past that the emulator answers
-429 with `Retry-After` in whole seconds.
+for each client id on calls without a token. Past that the emulator responds
+with 429 and `Retry-After` in whole seconds.
 """
 
 from __future__ import annotations

@@ -49,8 +49,8 @@ class EmulatorConfig:
     get_rate: float = 10.0
     pin_expires_in: int = 900
     pin_interval: int = 5
-    # Base of the sign-in page shown in PIN responses; the server sets it once
-    # it knows its port.
+    # Base of the sign-in page shown in PIN responses. The server sets it once
+    # its port is bound.
     public_url: str = "http://127.0.0.1"
 
 
@@ -218,7 +218,7 @@ class Emulator:
                 del self.pins[user_code]
                 return {"result": "OK", "access_token": pin.access_token}
             self.pins.pop(user_code, None)
-        # Simkl answers a poll of an unknown, used or expired code with the
+        # Simkl responds to a poll of an unknown, used or expired code with the
         # init shape of a brand-new code.
         return self.new_pin()
 

@@ -15,10 +15,10 @@ GAP = timedelta(hours=48)
 def _model(times: list[datetime], cap: int) -> tuple[list[datetime], list[str]]:
     """Return each session's last_watched_at and the not_added reasons.
 
-    Written independently of the emulator: the first time is canonical, a
-    later one equal to it is rejected, one within 48 hours of a stored event
-    (the canonical one or a session's start) collapses into the nearest, and
-    any other opens a session until the cap is reached.
+    Written independently of the emulator. The first time is canonical and a
+    later one equal to it is rejected. One within 48 hours of a stored event
+    (the canonical one or a session's start) collapses into the nearest.
+    Any other opens a session until the cap is reached.
     """
     canonical = times[0]
     starts: list[datetime] = []
