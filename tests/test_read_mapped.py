@@ -479,3 +479,20 @@ def test_unknown_type_value_skipped(tmp_path: Path) -> None:
         "'documentary': type is not a movie, show or episode"
     ]
     assert result.skipped["source_row"].to_list() == [2]
+
+
+def test_mapping_value_of_wrong_type(tmp_path: Path) -> None:
+    mapping = write(
+        tmp_path / "bad.toml", 'name = "bad"\npriority = "high"\n[columns]\n'
+    )
+    path = write(tmp_path / "log.csv", "title,watched_at\nA,2020-01-01\n")
+    with pytest.raises(MappingError) as caught:
+        read(path, mapping=mapping)
+    assert str(caught.value).startswith(f"{mapping}: invalid mapping")
+
+
+def test_invalid_generic_json(tmp_path: Path) -> None:
+    path = write(tmp_path / "history.json", '{"media": [{"title": "A", ')
+    with pytest.raises(ReadError) as caught:
+        read(path)
+    assert str(caught.value).startswith(f"{path}: invalid JSON")

@@ -58,7 +58,14 @@ class Detector:
         `direct` marks a file the user named, which raises ReadError when it
         is not an export instead of being ignored.
         """
-        data = source.load()
+        try:
+            data = source.load()
+        except OSError as error:
+            raise ReadError(
+                f"cannot read the file: {error.strerror or error}",
+                file=source.display,
+                hint="Check that the file exists and is readable.",
+            ) from error
         if not data.strip():
             self._unknown(source, direct, "empty file")
             return

@@ -60,16 +60,23 @@ def json_records(data: bytes, mapping: Mapping, display: str) -> pl.DataFrame | 
     """
     try:
         document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReadError(
+            f"invalid JSON: {error}",
+            file=display,
+            hint="Export the file again; it may be cut short.",
+        ) from error
     for path in mapping.records_path:
         items = _at_path(document, path)
-        if (
-            isinstance(items, list)
-            and items
-            and all(isinstance(i, dict) for i in items)
-        ):
+        if not isinstance(items, list) or not items:
+            continue
+        if not all(isinstance(item, dict) for item in items):
+            continue
+        try:
             return _flatten(items, mapping)
+        except (pl.exceptions.PolarsError, TypeError, ValueError) as error:
+            logger.info("%s: items do not fit %s (%s)", display, mapping.name, error)
+            return None
     return None
 
 

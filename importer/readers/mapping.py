@@ -131,7 +131,14 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(
             f"invalid TOML: {error}", file=str(path), hint="Fix the mapping file."
         ) from error
-    return _build(raw, path)
+    try:
+        return _build(raw, path)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise MappingError(
+            f"invalid mapping: {error}",
+            file=str(path),
+            hint="Check the value types against mappings/README.md.",
+        ) from error
 
 
 def _build(raw: dict, path: Path) -> Mapping:
