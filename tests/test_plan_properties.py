@@ -179,11 +179,13 @@ def check_gaps(writes: list[dict], remote: list[dict]) -> None:
 
 
 def check_sessions(writes: list[dict], remote: list[dict]) -> None:
-    """Assert the cap and the single active session per item."""
+    """Assert the cap, one active session per item, no episode twice in a session."""
     account = defaultdict(set)
+    units_in_session = defaultdict(list)
     for row in remote:
         if row["is_rewatch"]:
             account[row["simkl"]].add(row["rewatch_id"])
+            units_in_session[("id", row["rewatch_id"])].append(unit_of(row))
     sessions = defaultdict(set)
     active = defaultdict(set)
     for write in writes:
@@ -193,10 +195,17 @@ def check_sessions(writes: list[dict], remote: list[dict]) -> None:
         sessions[write["simkl"]].add(write["session"])
         if write["session_status"] == "active":
             active[write["simkl"]].add(write["session"])
+        if write["rewatch_id"] is not None:
+            session = ("id", write["rewatch_id"])
+        else:
+            session = ("new", write["simkl"], write["session"])
+        units_in_session[session].append(unit_of(write))
     for simkl, numbers in sessions.items():
         new = {n for n in numbers if n > len(account[simkl])}
         assert len(account[simkl]) + len(new) <= MAX_SESSIONS, simkl
         assert len(active[simkl]) <= 1, (simkl, active[simkl])
+    for session, units in units_in_session.items():
+        assert len(units) == len(set(units)), (session, units)
 
 
 def check_every_row_once(

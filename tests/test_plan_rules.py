@@ -396,6 +396,29 @@ def test_free_tier_wins_over_cap(plan, request):
     assert outcome.reasons() == {1: "rewatch_not_written_free_tier"}
 
 
+def test_absolute_numbers_are_episodes(plan, request):
+    # Episodes known only by absolute number are still distinct episodes.
+    expect_real_failure(request, plan, "real planner keys both rows as the show")
+    first = {**episode(1, 1, 1, 0), "season": None, "episode": None, "episode_abs": 7}
+    second = {**first, "source_row": 2, "episode_abs": 8, "watched_at": at(100)}
+    outcome = plan([first, second])
+    assert outcome.kinds() == [(1, at(0), "canonical", 0), (2, at(100), "canonical", 0)]
+
+
+def test_anime_movie_rewatches_one_session_each(plan, request):
+    # An anime without episodes is a film: each rewatch is its own session.
+    expect_real_failure(
+        request, plan, "real planner puts both rewatches in one session"
+    )
+    rows = [{**movie(row, 100 * row), "media_type": "anime"} for row in range(3)]
+    outcome = plan(rows)
+    assert [(w[5], w[6], w[7]) for w in outcome.writes] == [
+        ("canonical", 0, None),
+        ("rewatch", 1, "completed"),
+        ("rewatch", 2, "completed"),
+    ]
+
+
 def test_free_tier_reports_rewatches(plan):
     outcome = plan([movie(1, 0), movie(2, 100)], rewatches=False)
     assert outcome.kinds() == [(1, at(0), "canonical", 0)]
