@@ -435,6 +435,7 @@ def item_from_json(
         kind = "show"
     if kind not in KINDS:
         raise CatalogError(f"{where}: type {kind!r} is not one of movie, show, anime")
+
     try:
         ids = normalize_ids(raw.get("ids") or {})
     except ValueError as error:
@@ -445,6 +446,7 @@ def item_from_json(
     title = raw.get("title")
     if not isinstance(title, str) or not title:
         raise CatalogError(f"{where}: title is missing")
+
     item = CatalogItem(
         simkl=int(simkl),
         kind=kind,
