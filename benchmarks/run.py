@@ -107,9 +107,13 @@ def run_importer(path: Path, fmt: str, batch_size: int) -> dict[str, Any]:
 
     imported = time.perf_counter()
     marks: dict[str, float] = {}
+    # Peak RSS so far when each stage starts, so the stage that raised it
+    # can be told apart.
+    peaks: dict[str, float] = {}
 
     def on_stage(name: str) -> None:
         marks[name] = time.perf_counter()
+        peaks[name] = peak_rss_mb()
 
     # Both formats are detected from the content, as for a user's file.
     options = ReadOptions(timezone="UTC")
@@ -138,6 +142,8 @@ def run_importer(path: Path, fmt: str, batch_size: int) -> dict[str, Any]:
         "total_s": end - start,
         "batch_s": batched - end,
         "peak_rss_mb": planned_rss,
+        "peak_rss_after_read_mb": peaks["validate"],
+        "peak_rss_after_validate_mb": peaks["plan"],
         "peak_rss_with_batch_mb": peak_rss_mb(),
         "posts": len(requests),
         "lower_bound_posts": lower,
@@ -167,7 +173,7 @@ def run_worker(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT))
     path = Path(args.file)
     profiler = None
-    if args.profile:
+    if args.profile_out:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.005)
@@ -178,7 +184,7 @@ def run_worker(args: argparse.Namespace) -> int:
         figures = run_reference(path)
     if profiler is not None:
         profiler.stop()
-        Path(args.profile).write_text(
+        Path(args.profile_out).write_text(
             profiler.output_text(unicode=False, color=False, show_all=False)
         )
     json.dump(figures, sys.stdout)
@@ -222,13 +228,17 @@ def measure(kind: str, path: Path, args: argparse.Namespace, label: str) -> dict
         "--batch-size", str(args.batch_size),
     ]  # fmt: skip
     if args.profile and kind == "importer":
-        command += ["--profile", str(DATA / f"profile-{args.format}-{label}.txt")]
+        command += ["--profile-out", str(DATA / f"profile-{args.format}-{label}.txt")]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = []
     for _ in range(args.repeat):
-        done = subprocess.run(
-            command, check=True, capture_output=True, text=True, env=env
-        )
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr)
+            raise SystemExit(
+                f"error: the {kind} worker failed on {path.name} "
+                f"with exit status {done.returncode}; its stderr is above"
+            )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return min(runs, key=lambda figures: figures["total_s"])
 
@@ -408,6 +418,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--worker", choices=("importer", "reference"), help=argparse.SUPPRESS
     )
     parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
 
     args = parser.parse_args(argv)
     if args.repeat < 1:
