@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from importer.dates import DatePolicy, parse_watched_at, policy_from
@@ -210,3 +210,21 @@ def test_local_noon_stays_on_day(day: date) -> None:
     local = out["watched_at"][0].astimezone(ZoneInfo("America/Los_Angeles"))
     assert local.date() == day
     assert local.hour == 12
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2037, 12, 31)),
+    st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney"]),
+)
+@example(datetime(2024, 3, 31, 2, 30), "Europe/Berlin")
+@example(datetime(2024, 10, 27, 2, 30), "Europe/Berlin")
+@example(datetime(2024, 3, 10, 2, 30), "America/New_York")
+@example(datetime(2024, 4, 7, 2, 30), "Australia/Sydney")
+def test_naive_time_matches_zoneinfo(value: datetime, zone: str) -> None:
+    value = value.replace(microsecond=0)
+    out = parse([value.strftime("%Y-%m-%d %H:%M:%S")], timezone=zone)
+    # zoneinfo with fold=0 takes the earlier instant of a repeated hour and
+    # reads a skipped hour with the offset before the jump, as the parser does.
+    expected = value.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    assert out["watched_at"][0] == expected
