@@ -188,3 +188,13 @@ def test_duplicate_header_rejected(tmp_path: Path, header: bytes) -> None:
     with pytest.raises(ReadError) as caught:
         read(path)
     assert str(caught.value).startswith(f"{path}, row 1: duplicate column title")
+
+
+def test_binary_file_in_folder_ignored(tmp_path: Path) -> None:
+    write(tmp_path / "cover.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    write(tmp_path / "history.csv", b"title,watched_at\nA,2020-01-01\n")
+    result = read(tmp_path)
+    assert result.events["title"].to_list() == ["A"]
+    formats = {Path(f.path).name: f.format for f in result.files}
+    assert formats == {"cover.png": "ignored", "history.csv": "generic"}
+    assert result.warnings == [f"{tmp_path / 'cover.png'}: binary file, ignored"]

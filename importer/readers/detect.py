@@ -69,7 +69,13 @@ class Detector:
         if not data.strip():
             self._unknown(source, direct, "empty file")
             return
-        decoded = decode_bytes(data, source.display)
+        try:
+            decoded = decode_bytes(data, source.display)
+        except ReadError:
+            if direct:
+                raise
+            self._unknown(source, direct, "binary file")
+            return
         self.detected.warnings.extend(decoded.warnings)
         if decoded.data.lstrip()[:1] in (b"[", b"{"):
             self._classify_json(source, decoded.data, direct)
