@@ -18,10 +18,19 @@ class FakeClock:
         return self.now
 
 
+def _limit(
+    emu: RunningEmulator, *, post_rate: float = 1.0, get_rate: float = 10.0
+) -> None:
+    """Turn rate limits on with a stopped clock, so slow test machines pass."""
+    emu.reset(rate_limit=True)
+    limiter = RateLimiter(post_rate=post_rate, get_rate=get_rate, clock=FakeClock())
+    emu.emulator.limiter = limiter
+
+
 def test_second_post_within_second_is_429(
     emu: RunningEmulator, http_client: httpx.Client
 ) -> None:
-    emu.reset(rate_limit=True)
+    _limit(emu)
     api = Api(emu, emu.issue_token(), http_client)
     first = api.client.post("/sync/history", json={"movies": [movie(at(0))]})
     second = api.client.post("/sync/history", json={"movies": [movie(at(5))]})
@@ -35,7 +44,7 @@ def test_second_post_within_second_is_429(
 def test_eleventh_get_within_second_is_429(
     emu: RunningEmulator, http_client: httpx.Client
 ) -> None:
-    emu.reset(rate_limit=True, get_rate=10.0)
+    _limit(emu)
     api = Api(emu, emu.issue_token(), http_client)
     statuses = [api.client.get("/sync/activities").status_code for _ in range(11)]
     assert statuses[:10] == [200] * 10
@@ -45,7 +54,7 @@ def test_eleventh_get_within_second_is_429(
 def test_tokens_have_separate_buckets(
     emu: RunningEmulator, http_client: httpx.Client
 ) -> None:
-    emu.reset(rate_limit=True)
+    _limit(emu)
     first = Api(emu, emu.issue_token(), http_client)
     assert (
         first.client.post("/sync/history", json={"movies": [movie(at(0))]}).status_code
@@ -61,7 +70,7 @@ def test_tokens_have_separate_buckets(
 def test_unauthenticated_calls_limited_per_client_id(
     emu: RunningEmulator, http_client: httpx.Client
 ) -> None:
-    emu.reset(rate_limit=True, get_rate=2.0)
+    _limit(emu, get_rate=2.0)
     http_client.base_url = httpx.URL(emu.base_url)
     http_client.headers.pop("Authorization", None)
     params = {"client_id": emu.client_id}
@@ -91,3 +100,16 @@ def test_slow_rate_waits_longer() -> None:
 def test_disabled_limiter_allows_all() -> None:
     limiter = RateLimiter(enabled=False)
     assert all(limiter.check("k", "POST") is None for _ in range(100))
+
+
+def test_configured_rate_reaches_server(
+    emu: RunningEmulator, http_client: httpx.Client
+) -> None:
+    # A 20-second window keeps this real-clock test stable on a slow machine.
+    emu.reset(rate_limit=True, post_rate=0.05)
+    api = Api(emu, emu.issue_token(), http_client)
+    first = api.client.post("/sync/history", json={"movies": [movie(at(0))]})
+    second = api.client.post("/sync/history", json={"movies": [movie(at(5))]})
+    assert first.status_code == 201
+    assert second.status_code == 429
+    assert 1 <= int(second.headers["Retry-After"]) <= 20
