@@ -333,6 +333,7 @@ def _finish(
     work = work.with_columns(
         (~pl.col("_empty") & parsed.is_null()).alias("_failed"),
     )
+
     unknown = pl.col("_empty") | pl.col("_sentinel") | pl.col("_failed")
     watched_at = (
         pl.when(unknown)
@@ -351,6 +352,7 @@ def _finish(
     precision = (
         pl.when(unknown).then(pl.lit(PRECISION_UNKNOWN)).otherwise(pl.col("_precision"))
     )
+
     out = work.with_columns(
         watched_at.alias("watched_at"),
         precision.alias("date_precision"),

@@ -103,7 +103,8 @@ def test_sample_ratings_scale(sample) -> None:
     la_la = ratings.filter(pl.col("title") == "La La Land")
     assert la_la["rating"].to_list() == [7]
     ready = sample.events.filter(pl.col("title") == "Ready Player One")
-    # The diary keeps each entry's rating; ratings.csv holds the current one.
+    # The diary keeps each entry's rating, and ratings.csv contains the
+    # current one.
     diary = ready.filter(pl.col("record") == "watch")
     assert diary["rating"].to_list() == [1, 8]
     assert ready.filter(pl.col("record") == "rating")["rating"].to_list() == [8]
@@ -226,6 +227,7 @@ def write_2019_export(folder: Path) -> Path:
         + f"2019-06-02,Paper Orchard,2015,{base}/paper-orchard/1/,4.5,Yes,,2019-06-01\n"
         + f"2019-07-02,Numbered Film,1961,{base}/film:20134/,3,No,,2019-07-01\n"
     )
+
     (folder / "reviews.csv").write_text(
         HEADER_REVIEWS
         + f"2019-01-05,Paper Orchard,2015,{base}/paper-orchard/,4,,Fine.,,2019-01-04\n"
@@ -234,6 +236,7 @@ def write_2019_export(folder: Path) -> Path:
         + f"2019-08-01,Glass Orchard,2008,{base}/glass-orchard/,5,,Great,,2019-07-30\n"
         + f"2019-09-01,Quiet Meridian,2019,{base}/quiet-meridian/,2,,Meh,,\n"
     )
+
     (folder / "watched.csv").write_text(
         HEADER_FILM
         + "2019-01-05,Paper Orchard,2015,https://letterboxd.com/film/paper-orchard/\n"
@@ -252,6 +255,7 @@ def write_2019_export(folder: Path) -> Path:
         "Date Joined,Username,Given Name,Family Name,Email Address\n"
         f"2018-01-01,{USER},Ann,Example,ann@example.invalid\n"
     )
+
     deleted = folder / "deleted"
     deleted.mkdir()
     (deleted / "diary.csv").write_text(
@@ -261,6 +265,7 @@ def write_2019_export(folder: Path) -> Path:
     orphaned = folder / "orphaned"
     orphaned.mkdir()
     (orphaned / "diary.csv").write_text(HEADER_DIARY)
+
     lists = folder / "lists"
     lists.mkdir()
     (lists / "favourites.csv").write_text(
@@ -294,10 +299,12 @@ def check_2019(result) -> None:
     ]
     assert viewings["link"][2] == "https://letterboxd.com/film/film:20134/"
     assert viewings["rewatch_hint"].to_list() == [None, True, False, None, None, None]
+
     for frame in (events, result.skipped):
         for name, dtype in frame.schema.items():
             if dtype == pl.String:
                 assert not frame[name].str.contains(USER).any(), name
+
     reasons = result.skipped["reason"].value_counts().sort("reason")
     assert dict(reasons.rows()) == {
         "covered_by_diary": 1,

@@ -4,7 +4,7 @@ Text is decoded by BOM (UTF-8, UTF-16 LE/BE), then as strict UTF-8, then as
 Windows-1252 with a warning. The delimiter is sniffed from the header line
 (comma, semicolon or tab). Parsing is polars' CSV reader, so quoted commas,
 doubled quotes and newlines inside quoted fields are handled, and every
-column is read as text. `_line` holds the line number where each record
+column is read as text. `_line` contains the line number where each record
 starts, with the header on line 1 (or later when lines precede it).
 """
 
@@ -166,7 +166,7 @@ def _add_lines(frame: pl.DataFrame, data: bytes, header_number: int) -> pl.DataF
 
     Each row starts one line after the previous row's start plus the line
     breaks inside its quoted fields. When the file has exactly one line per
-    row (blank lines come back as empty rows), no field holds a line break
+    row (blank lines come back as empty rows), no field contains a line break
     and the counting is skipped.
     """
     columns = frame.columns

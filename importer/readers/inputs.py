@@ -13,8 +13,8 @@ import polars as pl
 from importer.errors import ReadError
 from importer.readers.base import FileSummary
 
-# What the Letterboxd and Trakt readers return: events frames, skip frames
-# and one summary per file read.
+# Output of the Letterboxd and Trakt readers: events frames, skip frames and
+# one summary per file read.
 ReaderOutput = tuple[list[pl.DataFrame], list[pl.DataFrame], list[FileSummary]]
 
 # Files that archivers and operating systems add, never export content.

@@ -229,6 +229,7 @@ def _reviews(
     views = _viewings(frame, policy).with_columns(
         text(pl.col("Watched Date")).alias("_watched_text")
     )
+
     undated = views.filter(pl.col("_watched_text").is_null())
     dated = views.filter(pl.col("_watched_text").is_not_null())
     merged = pl.lit(False)
@@ -249,6 +250,7 @@ def _reviews(
             nulls_equal=True,
         )
         merged = same_uri | pl.col("_same_viewing").fill_null(False)
+
     dated = dated.with_columns(merged.alias("_merged"))
     duplicates = dated.filter(pl.col("_merged"))
     new = dated.filter(~pl.col("_merged"))

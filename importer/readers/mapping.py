@@ -159,6 +159,7 @@ def _build(raw: dict, path: Path) -> Mapping:
             file=display_path,
             hint=f"Use fields from: {', '.join(FIELDS)}.",
         )
+
     detect = raw.get("detect", {})
     media = raw.get("media_types", {})
     records = raw.get("records", {})
@@ -174,6 +175,7 @@ def _build(raw: dict, path: Path) -> Mapping:
         display_path,
     )
     json_section = raw.get("json", {})
+
     return Mapping(
         name=name,
         description=str(raw.get("description", "")),
