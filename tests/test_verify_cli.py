@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -145,3 +146,23 @@ def test_apply_then_verify_round_trip(export, tmp_path):
         lines[-1]
         == "1 of 3 intended viewings differ: 1 missing, 0 stored more than once."
     )
+
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not present")
+def test_trakt_sample_round_trip(tmp_path):
+    export = str(SAMPLES / "trakt-history")
+    options = ["--timezone", "UTC", "-q"]
+    with emulator_testing.running_emulator({}, auto_catalog=True) as emu:
+        env = {auth.TOKEN_ENV: emu.issue_token()}
+        url = ["--api-url", emu.base_url]
+        journal = ["--journal", str(tmp_path / "journal.sqlite"), "--max-rate", "50"]
+        applied = CliRunner().invoke(
+            cli, ["apply", export, *url, *options, *journal, "--yes"], env=env
+        )
+        verified = CliRunner().invoke(cli, ["verify", export, *url, *options], env=env)
+    assert applied.exit_code == 0, applied.output
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.startswith("verified: all ")
