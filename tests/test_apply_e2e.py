@@ -32,6 +32,8 @@ NOW = "2026-09-01T12:00:00Z"
 HISTORY = "/sync/history"
 # A scripted fault placeholder that only history POSTs consume.
 PASS = Fault.none(method="POST", path=HISTORY)
+# A history POST that takes 20 ms, so that a kill can land while it is sent.
+SLOW = Fault.delay(0.02, method="POST", path=HISTORY)
 
 CATALOG = {
     "movies": [
@@ -362,14 +364,24 @@ def test_5xx_before_apply_resent_once(emu, tmp_path, reference_state):
     assert statuses.count(503) == 1
 
 
-def test_429_storm_same_final_state(emu, tmp_path, reference_state):
+def test_429_storm_same_final_state(emu, tmp_path, monkeypatch, reference_state):
+    """429s are resent after Retry-After, with no extra session."""
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
     token = emu.issue_token()
     export = write_export(tmp_path / "history.json", mixed_history())
-    storm = Fault.respond(429, retry_after=0, method="POST", path=HISTORY)
-    emu.faults.script([PASS, storm, storm])
-    result = run_apply(emu, token, export, tmp_path / "j.sqlite3", "--batch-size", "2")
-    assert result.exit_code == 0, result.output
+    storm = Fault.respond(429, retry_after=3, method="POST", path=HISTORY)
+    emu.faults.script([PASS, storm, storm, storm, PASS, storm])
+    waits: list[float] = []
+    options = ApplyOptions(batch_size=2)
+    result = apply_core(
+        emu, token, export, tmp_path / "j.sqlite3", options=options, sleep=waits.append
+    )
+    assert result.finished
     assert history_state(emu, token) == reference_state
+    statuses = [p.status for p in history_posts(emu)]
+    assert statuses.count(429) == 4
+    assert result.posts == len(statuses)
+    assert sorted(waits)[-4:] == [3.0, 3.0, 3.0, 3.0], "Retry-After is honoured"
 
 
 def test_rate_limited_run_resumes(emu, tmp_path, monkeypatch, reference_state):
@@ -379,10 +391,10 @@ def test_rate_limited_run_resumes(emu, tmp_path, monkeypatch, reference_state):
     export = write_export(tmp_path / "history.json", mixed_history())
     journal = tmp_path / "j.sqlite3"
     storm = Fault.respond(429, retry_after=1, method="POST", path=HISTORY)
-    emu.faults.script([PASS, PASS, storm, storm])
+    emu.faults.script([PASS, PASS] + [storm] * 5)
     options = ApplyOptions(batch_size=2)
     with pytest.raises(ApiError) as caught:
-        apply_core(emu, token, export, journal, options=options, max_attempts=2)
+        apply_core(emu, token, export, journal, options=options, sleep=lambda _: None)
     assert caught.value.status == 429
     sent_first = [p for p in history_posts(emu) if p.status == 201]
     assert len(sent_first) == 2
@@ -447,11 +459,20 @@ def test_not_found_listed_with_source_row(emu, tmp_path):
     assert "row 4: Paper Kites (2022) S01E09" in result.output
 
 
-def apply_core(emu, token, export, journal_path, max_attempts=5, **kwargs):
-    """Run apply_import without the command and its matching step."""
+def apply_core(
+    emu, token, export, journal_path, max_attempts=5, sleep=time.sleep, **kwargs
+):
+    """Run apply_import without the command and its matching step.
+
+    `sleep` replaces the client's waits (pacing and Retry-After).
+    """
     prepared = load_events([export], read_options=ReadOptions(timezone="UTC"))
     client = SimklClient(
-        emu.base_url, token=token, max_post_rate=1000, max_attempts=max_attempts
+        emu.base_url,
+        token=token,
+        max_post_rate=1000,
+        max_attempts=max_attempts,
+        sleep=sleep,
     )
     with client:
         account = account_identity(client, client.settings())
@@ -699,7 +720,7 @@ def test_killed_runs_end_in_same_state(tmp_path, reference_state, forkserver):
 
     The first trial runs a fresh interpreter, the others fork from the
     forkserver. Kill points are drawn from a seeded generator: after 0 to 4
-    history POSTs, plus up to 40 ms, while the emulator delays each request.
+    history POSTs, plus up to 40 ms, while each history POST takes 20 ms.
     """
     export = write_export(tmp_path / "history.json", mixed_history())
     chooser = random.Random(20261204)
@@ -707,7 +728,8 @@ def test_killed_runs_end_in_same_state(tmp_path, reference_state, forkserver):
     in_flight = 0
     for trial in range(10):
         journal = tmp_path / f"j{trial}.sqlite3"
-        with running_emulator(CATALOG, faults="latency=0.02") as emu:
+        with running_emulator(CATALOG) as emu:
+            emu.faults.script([SLOW] * 20)
             token = emu.issue_token()
             argv = _apply_argv(emu, export, journal)
             env = _child_env(token, tmp_path)
