@@ -115,7 +115,9 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
             "identified",
             "title",
             "row with neither an id nor a title; add one of them",
-            _has_any_id() | (pl.col("title").fill_null("").str.strip_chars().str.len_chars() > 0),
+            _has_any_id()
+            | _has_episode_id()
+            | (pl.col("title").fill_null("").str.strip_chars().str.len_chars() > 0),
         ),
     ]
 

@@ -99,3 +99,9 @@ def test_other_rows_survive_rejects():
     result = validate_events(frame, NOW)
     assert result.events["title"].to_list() == ["B"]
     assert sorted(result.rejects["source_row"].to_list()) == [2, 4]
+
+
+def test_episode_id_alone_identifies_row():
+    result = validate_events(_frame({"media_type": "show", "title": None, "ep_tvdb": 4185813}), NOW)
+    assert result.events.height == 1
+    assert result.rejects.height == 0
