@@ -144,8 +144,8 @@ def _count_stored_nearby(pairs: pl.DataFrame) -> pl.DataFrame:
     """Count each wanted row's stored events within the 48-hour window.
 
     The planner adds an unknown-date first viewing before a rewatch that has
-    no earlier viewing, but only when the account has none either; so any
-    canonical event of the unit satisfies it, whatever its date.
+    no earlier viewing. It does so only when the account has none either, so
+    any canonical event of the unit satisfies it, whatever its date.
     """
     gap = (pl.col("_stored_at") - pl.col("watched_at")).abs()
     added_first = (pl.col("date_note") == FIRST_VIEWING_NOTE) & ~pl.col("is_rewatch")

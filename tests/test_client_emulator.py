@@ -186,7 +186,7 @@ def test_token_absent_from_debug_logs(emu, caplog):
 
 
 def test_emulator_throttle_waited_out():
-    # Pacing off on the client side, so the emulator's own limit answers 429.
+    # Pacing is off on the client side, so the emulator's own limit sends 429.
     with emulator_testing.running_emulator(CATALOG, rate_limit=True) as emu:
         client = SimklClient(
             emu.base_url, None, emu.issue_token(), max_post_rate=1000.0

@@ -188,8 +188,8 @@ def test_ids_of_other_family_never_match():
 
 def test_added_first_viewing_met_by_any_canonical():
     # A rewatch with no earlier viewing in the export makes the planner add
-    # an unknown-date first viewing; an account that already has a first
-    # viewing of its own does not get one, and that is not a difference.
+    # an unknown-date first viewing. An account with a first viewing of its
+    # own does not get one, and that is not a difference.
     writes = intended(
         [{**MOVIE, "watched_at": at("2021-01-01T20:00:00"), "rewatch_hint": True}]
     )
