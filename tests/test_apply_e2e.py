@@ -759,3 +759,30 @@ def _unsettled_writes(journal: Path) -> int:
             "SELECT COUNT(*) FROM writes WHERE status IN ('pending', 'sent', 'unknown')"
         ).fetchone()
     return count
+
+
+def test_ctrl_c_stops_between_requests(tmp_path, reference_state, forkserver):
+    """The first SIGINT lets the request in flight finish, then stops."""
+    export = write_export(tmp_path / "history.json", mixed_history())
+    journal = tmp_path / "j.sqlite3"
+    report = tmp_path / "r.json"
+    with running_emulator(CATALOG) as emu:
+        emu.faults.script([SLOW] * 20)
+        token = emu.issue_token()
+        argv = _apply_argv(emu, export, journal) + ["--json", str(report)]
+        process = _ForkedApply(forkserver, argv, _child_env(token, tmp_path))
+        deadline = time.monotonic() + 30
+        while not history_posts(emu) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+
+        document = json.loads(report.read_text())
+        assert document["stopped"] == "interrupted"
+        assert document["remaining"] > 0
+        assert _unsettled_writes(journal) == 0, "the request in flight finished"
+
+        emu.faults.clear()
+        result = run_apply(emu, token, export, journal, "--batch-size", "2")
+        assert result.exit_code == 0, result.output
+        assert history_state(emu, token) == reference_state
