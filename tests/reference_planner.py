@@ -197,6 +197,8 @@ def parse_instant(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
+        if value.tzinfo is UTC and value.microsecond == 0:
+            return value
         instant = value
     elif isinstance(value, date):
         instant = datetime(value.year, value.month, value.day, 12, tzinfo=UTC)
@@ -258,8 +260,8 @@ def assign_item_keys(rows: list[dict[str, Any]]) -> None:
     exists, else it is keyed by title and year.
     """
     parents: dict[str, str] = {}
-    for row in rows:
-        tokens = id_tokens(row)
+    tokens_of_row = [id_tokens(row) for row in rows]
+    for tokens in tokens_of_row:
         for token in tokens[1:]:
             first, other = find_root(parents, tokens[0]), find_root(parents, token)
             if first != other:
@@ -277,13 +279,12 @@ def assign_item_keys(rows: list[dict[str, Any]]) -> None:
     }
 
     items_by_title: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        tokens = id_tokens(row)
+    for row, tokens in zip(rows, tokens_of_row, strict=True):
         if tokens:
             row["item_key"] = key_of_root[find_root(parents, tokens[0])]
             items_by_title[title_token(row)].add(row["item_key"])
-    for row in rows:
-        if id_tokens(row):
+    for row, tokens in zip(rows, tokens_of_row, strict=True):
+        if tokens:
             continue
         matches = items_by_title.get(title_token(row), set())
         row["item_key"] = next(iter(matches)) if len(matches) == 1 else title_token(row)
@@ -707,6 +708,8 @@ def reference_plan_from_rows(
     """
     source_rows = [dict(row) for row in rows]
     remote_rows = [dict(row) for row in remote or []]
+    for row in source_rows:
+        row["watched_at"] = parse_instant(row.get("watched_at"))
     assign_item_keys(source_rows + remote_rows)
     planner = ReferencePlanner(
         read_options(options), collect_remote(remote_rows), aired
