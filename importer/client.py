@@ -511,15 +511,14 @@ def _api_error(
     retryable: bool = False,
     outcome_unknown: bool = False,
 ) -> Any:
-    """Build an API error with the client's extra attributes set.
-
-    `outcome_unknown` and `retry_after` are not declared on ApiError, so
-    callers outside this module read them with getattr and a default.
-    """
-    exc: Any = cls(message, status=status, error=error, retryable=retryable)
-    exc.outcome_unknown = outcome_unknown
-    exc.retry_after = None
-    return exc
+    """Build an API error of class `cls`."""
+    return cls(
+        message,
+        status=status,
+        error=error,
+        retryable=retryable,
+        outcome_unknown=outcome_unknown,
+    )
 
 
 def _read_envelope(response: httpx.Response) -> tuple[str | None, str | None]:

@@ -83,7 +83,10 @@ class ApiError(ImporterError):
 
     `retryable` says whether sending the same request again can help (429,
     5xx and transport errors); `status` is the HTTP status or None when no
-    response arrived.
+    response arrived. `outcome_unknown` is set when a write may have been
+    applied although no usable response came back (5xx, timeout, dropped
+    connection): the caller must read the account back before any resend.
+    `retry_after` is the server's Retry-After in seconds, when it sent one.
     """
 
     def __init__(
@@ -93,10 +96,14 @@ class ApiError(ImporterError):
         status: int | None = None,
         error: str | None = None,
         retryable: bool = False,
+        outcome_unknown: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.error = error
         self.retryable = retryable
+        self.outcome_unknown = outcome_unknown
+        self.retry_after = retry_after
         super().__init__(message)
 
 
