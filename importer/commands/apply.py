@@ -187,8 +187,8 @@ def _progress_bar(params: dict[str, Any]) -> Iterator[Callable[[Progress], None]
 def _stop_on_interrupt() -> Iterator[Callable[[], bool]]:
     """Yield a stop check: the first Ctrl-C stops between requests.
 
-    A second Ctrl-C interrupts at once; the journal still marks every write
-    of the request in flight as pending, to be settled on the next run.
+    A second Ctrl-C interrupts at once. The journal still marks every write
+    of the request in flight as pending, so the next run settles them.
     """
     stop = threading.Event()
 
@@ -226,7 +226,22 @@ def render_result(result: ApplyResult, journal_path: Path) -> str:
     """Return the terminal summary of an apply run."""
     listed = _listed_rows(result)
     lines = [f"Simkl account {result.account} ({result.tier})"]
-    lines.append(f"  {result.confirmed:>6}  writes confirmed")
+    lines.extend(_count_lines(result, listed))
+    lines.append(
+        f"POSTs used: {result.posts} for {result.requests} requests "
+        f"(fewest the plan allowed: {result.min_posts})"
+    )
+
+    for label, rows in listed.items():
+        if rows:
+            lines.append(f"{label}:")
+            lines.extend(f"  {row}" for row in rows)
+    lines.extend(_ending(result, journal_path))
+    return "\n".join(lines)
+
+
+def _count_lines(result: ApplyResult, listed: dict[str, list[str]]) -> list[str]:
+    lines = [f"  {result.confirmed:>6}  writes confirmed"]
     if result.settled_by_read_back:
         lines.append(
             f"  {result.settled_by_read_back:>6}  of them confirmed by reading "
@@ -238,22 +253,14 @@ def render_result(result: ApplyResult, journal_path: Path) -> str:
             "on the account"
         )
     lines.append(f"  {result.already_present:>6}  viewings already on Simkl")
+
     for label, rows in listed.items():
         lines.append(f"  {len(rows):>6}  {label}")
     skipped = result.plan.summary.get("skipped", {})
     for reason, count in skipped.items():
         if reason not in _COUNTED_REASONS:
             lines.append(f"  {count:>6}  not written: {reason.replace('_', ' ')}")
-    lines.append(
-        f"POSTs used: {result.posts} for {result.requests} requests "
-        f"(fewest the plan allowed: {result.min_posts})"
-    )
-    for label, rows in listed.items():
-        if rows:
-            lines.append(f"{label}:")
-            lines.extend(f"  {row}" for row in rows)
-    lines.extend(_ending(result, journal_path))
-    return "\n".join(lines)
+    return lines
 
 
 # Skip reasons whose rows are listed one by one, under the label of the
