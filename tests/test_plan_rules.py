@@ -55,7 +55,7 @@ def episode(
 def on_account(
     row: dict, rewatch_id: int | None = None, status: str | None = None, **extra
 ) -> dict:
-    """Return `row` as a viewing the account holds, canonical or in a session."""
+    """Return `row` as a viewing the account stores, canonical or in a session."""
     remote = {**row, "source": "simkl", "source_file": None, "source_row": None}
     remote["is_rewatch"] = rewatch_id is not None
     remote["rewatch_id"] = rewatch_id
@@ -69,8 +69,8 @@ class Outcome:
     """A plan reduced to what both planners must agree on.
 
     `writes` are tuples (source_row, season, episode, simkl, watched_at, kind,
-    session, session_status, rewatch_id, round, date_note); `skips` and
-    `notes` are (source_row, reason) pairs; all three are sorted.
+    session, session_status, rewatch_id, round, date_note). `skips` and
+    `notes` are (source_row, reason) pairs. All three are sorted.
     """
 
     writes: list[tuple]
