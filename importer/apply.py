@@ -226,6 +226,10 @@ class _Run:
                 logger.info("read-back settled %d writes", settled)
 
             self.write_info = _write_info(plan.writes)
+            # Sessions opened before this read-back are on the account now,
+            # and the plan carries their rewatch_id, so ids learned from
+            # earlier responses are dropped rather than trusted.
+            self.session_ids.clear()
             requests = build_requests(writes, self.options.batch_size)
             stopped, sent = self._post_all(requests)
             if stopped == "read_back":

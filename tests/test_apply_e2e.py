@@ -342,14 +342,27 @@ def test_unknown_outcome_settled_by_read_back(emu, tmp_path, reference_state, fa
     assert len(bodies) == len(set(bodies)), "a request was sent again blindly"
 
 
-def test_unknown_outcome_in_rewatch_round(emu, tmp_path, reference_state):
-    token = emu.issue_token()
+def test_unknown_outcome_at_every_request(tmp_path, monkeypatch, reference_state):
+    """A 502 after the write applied, at each request in turn, changes nothing."""
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
     export = write_export(tmp_path / "history.json", mixed_history())
-    faults = [PASS] * 3 + [Fault.apply_then_error(502, method="POST", path=HISTORY)]
-    emu.faults.script(faults)
-    result = run_apply(emu, token, export, tmp_path / "j.sqlite3", "--batch-size", "2")
-    assert result.exit_code == 0, result.output
-    assert history_state(emu, token) == reference_state
+    options = ApplyOptions(batch_size=2)
+    position = 0
+    while True:
+        journal = tmp_path / f"j{position}.sqlite3"
+        with running_emulator(CATALOG) as emu:
+            token = emu.issue_token()
+            fault = Fault.apply_then_error(502, method="POST", path=HISTORY)
+            emu.faults.script([PASS] * position + [fault])
+            result = apply_core(emu, token, export, journal, options=options)
+            assert result.finished, f"fault at request {position}"
+            state = history_state(emu, token)
+            assert state == reference_state, f"fault at request {position}"
+            if emu.faults.pending:
+                break
+            assert result.read_backs == 1
+        position += 1
+    assert position >= 6, "the fault reached every request of the import"
 
 
 def test_5xx_before_apply_resent_once(emu, tmp_path, reference_state):
