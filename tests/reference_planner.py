@@ -11,16 +11,19 @@ The rules it applies, per movie and per episode (a "unit") and per item:
   so 0 h, 30 h and 60 h give two viewings, 0 h and 60 h. A viewing within 48
   hours of one the account stores is already present.
 - The first kept viewing of a unit is canonical unless the account already
-  stores a canonical one; then every kept viewing is a rewatch (append only).
+  stores a canonical one. Then every kept viewing is a rewatch (append only),
+  and one older than the stored canonical viewing gets a note saying so.
+- Rows are one item when they share an id of the same name (see
+  assign_item_keys).
 - Movie rewatches get one completed session each. Show rewatches are grouped
   in time order into the item's current session; a new session starts when
   the episode is already in the current one (conflict split) or the current
   one is completed (every aired episode watched, when the aired count is
   known). The account's active session is continued first.
-- An item holds at most 50 sessions, counting the account's; past the cap the
+- An item holds at most 50 sessions, counting the account's. Past the cap the
   earliest viewings are kept and the rest are reported.
-- Rows without a date give one viewing at the unknown-date instant per unit;
-  further undated rows are reported. A row marked as a rewatch with no earlier
+- Rows without a date give one viewing at the unknown-date instant per unit,
+  and further undated rows are reported. A row marked as a rewatch with no earlier
   viewing anywhere gets an undated canonical viewing before it.
 - A viewing more than `hold_before_release_days` before the row's release
   date is held for review.
@@ -61,6 +64,7 @@ FREE_TIER = "rewatch_not_written_free_tier"
 EXTRA_PLAYS = "extra_plays"
 BEFORE_RELEASE = "before_release"
 REWATCH_WITHOUT_EARLIER = "rewatch_without_earlier"
+OLDER_THAN_ACCOUNT = "older_than_account"
 
 # `date_note` of the unknown-date viewing of undated rows, and of the one
 # added before a row marked as a rewatch that has no earlier viewing.
@@ -184,6 +188,7 @@ class RemoteItem:
         default_factory=lambda: defaultdict(list)
     )
     canonical_units: set[str] = field(default_factory=set)
+    canonical_at: dict[str, datetime] = field(default_factory=dict)
     sessions: list[RemoteSession] = field(default_factory=list)
     aired: int | None = None
 
@@ -381,6 +386,8 @@ def collect_remote(rows: Iterable[Mapping[str, Any]]) -> dict[str, RemoteItem]:
         remote.times_by_unit[unit_key].append(instant)
         if not row.get("is_rewatch"):
             remote.canonical_units.add(unit_key)
+            earliest = remote.canonical_at.get(unit_key, instant)
+            remote.canonical_at[unit_key] = min(earliest, instant)
             continue
         rewatch_id = int(row["rewatch_id"])
         session = sessions[item_key].get(rewatch_id)
@@ -556,7 +563,23 @@ class ReferencePlanner:
         for index, viewing in enumerate(kept):
             first = index == 0 and not has_remote_canonical
             viewing.kind = CANONICAL if first else REWATCH
+        if has_remote_canonical:
+            self.note_older_than_account(kept, remote.canonical_at[unit_key])
         return kept
+
+    def note_older_than_account(
+        self, kept: list[Viewing], canonical_at: datetime
+    ) -> None:
+        """Note viewings older than the account's canonical one (append only)."""
+        for viewing in kept:
+            if viewing.watched_at < canonical_at and not viewing.synthetic:
+                self.note(
+                    viewing.row,
+                    OLDER_THAN_ACCOUNT,
+                    f"{describe(viewing.row)}: watched before the viewing Simkl "
+                    f"stores at {canonical_at.isoformat()}, so it is added as a "
+                    "rewatch and the stored one stays",
+                )
 
     def undated_viewings(
         self, item_key: str, unit_key: str, rows: list[dict[str, Any]]

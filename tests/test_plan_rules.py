@@ -419,6 +419,16 @@ def test_anime_movie_rewatches_one_session_each(plan, request):
     ]
 
 
+def test_older_than_account_is_noted(plan, request):
+    # Simkl keeps its canonical viewing, so the report must say why an older
+    # viewing became a rewatch.
+    expect_real_failure(request, plan, "real planner writes no note for it")
+    remote = [on_account(movie(0, 1000))]
+    outcome = plan([movie(1, 0)], remote)
+    assert outcome.kinds() == [(1, at(0), "rewatch", 1)]
+    assert outcome.notes == [(1, "older_than_account")]
+
+
 def test_free_tier_reports_rewatches(plan):
     outcome = plan([movie(1, 0), movie(2, 100)], rewatches=False)
     assert outcome.kinds() == [(1, at(0), "canonical", 0)]
