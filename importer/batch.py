@@ -10,9 +10,8 @@ session's first request returned. The poster supplies that id through
 `render_body`.
 
 Because a new session is only opened when the item has no active session,
-a session the plan ends as "closed" is closed explicitly on its last write.
-Sessions the plan ends as "completed" are completed by the server itself
-once every aired episode is in them (movie sessions start completed).
+the last write of a session that the plan ends as "closed" or "completed"
+sets that status explicitly (movie sessions start completed and need none).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from importer.plan.rules import CLOSED
+from importer.plan.rules import CLOSED, COMPLETED
 
 DEFAULT_BATCH_SIZE = 100
 
@@ -94,7 +93,7 @@ class Entry:
     that the writes continue. `pinned` is true when the session was opened
     by an earlier request of this plan, so the writes must carry the
     rewatch_id that request returned. `rewatch_status` is set on the entry
-    that contains the last write of a session that ends closed.
+    that contains the last write of a session that ends closed or completed.
     """
 
     item_key: str
@@ -194,7 +193,10 @@ def _entry(records: list[dict[str, Any]], *, pinned: bool, is_last: bool) -> Ent
     first = records[0]
     round_number = first["round"]
     section = _section(records)
-    closes = is_last and round_number > 0 and records[-1]["session_status"] == CLOSED
+    ends = round_number > 0 and is_last
+    final_status = (
+        _final_status(records[-1]["session_status"], section) if ends else None
+    )
     return Entry(
         item_key=first["item_key"],
         section=section,
@@ -207,8 +209,23 @@ def _entry(records: list[dict[str, Any]], *, pinned: bool, is_last: bool) -> Ent
         else None,
         rewatch_id=first["rewatch_id"],
         pinned=pinned and round_number > 0 and first["rewatch_id"] is None,
-        rewatch_status=CLOSED if closes else None,
+        rewatch_status=final_status,
     )
+
+
+def _final_status(session_status: str | None, section: str) -> str | None:
+    """Return the rewatch_status the last write of a session sets, if any.
+
+    A closed session is closed explicitly. A completed show session is set
+    completed too, in case the server counts aired episodes differently and
+    would leave it active, which would draw the next session's writes into
+    it. Movie sessions start completed, so they need nothing.
+    """
+    if session_status == CLOSED:
+        return CLOSED
+    if session_status == COMPLETED and section == "shows":
+        return COMPLETED
+    return None
 
 
 def _section(records: list[dict[str, Any]]) -> str:

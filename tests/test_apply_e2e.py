@@ -93,7 +93,10 @@ def episode_play(play_id: int, when: str, tvdb: int, title: str, season, number)
 
 
 def mixed_history() -> list[dict]:
-    """Return plays with movie rewatches, a 48-hour duplicate and show sessions."""
+    """Return plays with movie rewatches, a 48-hour duplicate and show sessions.
+
+    The show sessions end closed, active and completed.
+    """
     plays = [
         movie_play(1, "2012-05-01T12:00:00.000Z", 900101, "Copper Tide", 2011),
         movie_play(2, "2016-11-20T12:00:00.000Z", 900101, "Copper Tide", 2011),
@@ -110,10 +113,13 @@ def mixed_history() -> list[dict]:
                 episode_play(play_id, when, 60001, "Lantern Street", 1, number)
             )
             play_id += 1
-    for number in range(1, 4):
-        when = f"2021-06-0{number}T21:00:00.000Z"
-        plays.append(episode_play(play_id, when, 60002, "Paper Kites", 1, number))
-        play_id += 1
+    # Paper Kites: all three aired episodes, then all three again, which
+    # completes the rewatch session.
+    for month in ("2021-06", "2022-02"):
+        for number in range(1, 4):
+            when = f"{month}-0{number}T21:00:00.000Z"
+            plays.append(episode_play(play_id, when, 60002, "Paper Kites", 1, number))
+            play_id += 1
     return plays
 
 
@@ -217,7 +223,9 @@ def test_apply_writes_canonical_and_sessions(emu, tmp_path):
     assert [len(s[2]) for s in lantern["sessions"]] == [3, 2]
     statuses = [s[1] for s in lantern["sessions"]]
     assert statuses == ["closed", "active"]
-    assert len(state[600002]["canonical"]) == 3
+    kites = state[600002]
+    assert len(kites["canonical"]) == 3
+    assert [(s[1], len(s[2])) for s in kites["sessions"]] == [("completed", 3)]
 
 
 def test_apply_uses_fewest_posts(emu, tmp_path):
@@ -262,6 +270,13 @@ def test_split_session_pinned_to_rewatch_id(emu, tmp_path, reference_state):
         if "rewatch_id" in show
     ]
     assert pinned, "a session split over two requests must pin its rewatch_id"
+    statuses = [
+        show.get("rewatch_status")
+        for post in history_posts(emu)
+        for show in post.json.get("shows", [])
+    ]
+    assert statuses.count("closed") == 1
+    assert statuses.count("completed") == 1
 
 
 # -- re-runs ------------------------------------------------------------------

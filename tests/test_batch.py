@@ -298,3 +298,21 @@ def test_packing_properties(writes, batch_size):
                 continue
             assert entry.pinned == (entry.session_key in opened)
             opened.add(entry.session_key)
+
+
+def test_completed_show_session_set_completed():
+    rows = [
+        write(
+            "s",
+            media_type="show",
+            days=d,
+            season=1,
+            episode=d + 1,
+            session=1,
+            status="completed",
+            tvdb=1,
+        )
+        for d in range(3)
+    ]
+    (request,) = build_requests(frame(rows))
+    assert render_body(request)["shows"][0]["rewatch_status"] == "completed"
