@@ -35,7 +35,7 @@ SUFFIXES = {"trakt": "json", "csv": "csv"}
 POSTS_PER_SECOND = 1.0
 
 
-def parse_size(text: str) -> int:
+def parse_size(text: str, minimum: int = 1) -> int:
     """Parse a viewing count such as 2000, 10k or 1m."""
     text = text.strip().lower()
     factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
@@ -46,8 +46,10 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"invalid size {text!r}: expected a count such as 2000, 10k or 1m"
         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid size {text!r}: must be 1 or more")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(
+            f"invalid size {text!r}: must be {minimum} or more"
+        )
     return value
 
 
@@ -105,8 +107,8 @@ def run_importer(path: Path, fmt: str, batch_size: int) -> dict[str, Any]:
 
     imported = time.perf_counter()
     marks: dict[str, float] = {}
-    # Peak RSS so far when each stage starts, so the stage that raised it
-    # can be told apart.
+    # Peak RSS so far when each stage starts, which shows the stage that
+    # raised it.
     peaks: dict[str, float] = {}
 
     def on_stage(name: str) -> None:
@@ -395,10 +397,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument(
         "--reference-max",
-        type=parse_size,
+        type=lambda text: parse_size(text, minimum=0),
         default=100_000,
-        help="largest size the reference planner runs on (default 100k); "
-        "larger sizes get a linear estimate, labelled as such",
+        help="largest size the reference planner runs on (default 100k, 0 for "
+        "none); larger sizes get a linear estimate, labelled as such",
     )
     parser.add_argument(
         "--batch-size", type=int, default=100, help="writes per POST (default 100)"
