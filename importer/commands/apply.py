@@ -340,13 +340,13 @@ def _row_text(
     detail: str | None,
 ) -> str:
     """Return "FILE row N: Title (Year) S01E02 watched WHEN: detail"."""
-    what = title or "(no title)"
+    description = title or "(no title)"
     if year:
-        what += f" ({year})"
+        description += f" ({year})"
     if season is not None and episode is not None:
-        what += f" S{season:02d}E{episode:02d}"
+        description += f" S{season:02d}E{episode:02d}"
     when = f" watched {watched_at}" if watched_at else ""
-    text = f"{source_file or '?'} row {source_row or '?'}: {what}{when}"
+    text = f"{source_file or '?'} row {source_row or '?'}: {description}{when}"
     return f"{text}: {detail}" if detail else text
 
 
