@@ -678,7 +678,7 @@ def _child_env(token: str, folder: Path) -> dict[str, str]:
 def _start_subprocess(argv: list[str], env: dict[str, str]):
     """Start apply as a fresh Python interpreter (the console script's path)."""
     full_env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-c", "from importer.cli import main; main()"]
+    command = [sys.executable, "-m", "importer.cli"]
     return subprocess.Popen(
         command + argv[1:],
         env=full_env,
