@@ -129,7 +129,16 @@ class ApplyResult:
 
 
 class _ReadBackNeeded(Exception):
-    """A request's outcome is unknown; read the account back before going on."""
+    """A request's outcome is unknown; read the account back before going on.
+
+    `failed` is false when the request got a 2xx response that did not
+    confirm every write; such read-backs settle those writes for good, so
+    they do not count toward the limit on read-backs after failures.
+    """
+
+    def __init__(self, failed: bool = True) -> None:
+        super().__init__()
+        self.failed = failed
 
 
 def account_identity(client: SimklClient, settings: Mapping[str, Any]) -> str:
@@ -213,6 +222,7 @@ class _Run:
         first_plan: Plan | None = None
         min_posts = 0
         read_backs = 0
+        failures = 0
         first_read = True
         while True:
             plan = self._read_and_plan()
@@ -232,11 +242,12 @@ class _Run:
             self.session_ids.clear()
             requests = build_requests(writes, self.options.batch_size)
             stopped, sent = self._post_all(requests)
-            if stopped == "read_back":
+            if stopped in ("read_back", "confirm"):
                 read_backs += 1
-                if read_backs > self.options.max_read_backs:
+                failures += stopped == "read_back"
+                if failures > self.options.max_read_backs:
                     raise ApiError(
-                        f"outcomes stayed unknown after {read_backs - 1} read-backs; "
+                        f"outcomes stayed unknown after {failures - 1} read-backs; "
                         "Simkl may be failing. Run the same command later to resume."
                     )
                 continue
@@ -307,8 +318,8 @@ class _Run:
                 return "limit", sent
             try:
                 self._post(request)
-            except _ReadBackNeeded:
-                return "read_back", sent
+            except _ReadBackNeeded as needed:
+                return ("read_back" if needed.failed else "confirm"), sent
             self.done += 1
             self.on_progress(Progress(self.done, total, self.posts))
         return None, len(requests)
@@ -351,7 +362,7 @@ class _Run:
             summary=_response_summary(response),
         )
         if unsettled:
-            raise _ReadBackNeeded
+            raise _ReadBackNeeded(failed=False)
 
     def _record_failure(
         self, request_id: int, keys: list[str], error: ApiError
@@ -485,21 +496,46 @@ def interpret_response(request: Request, response: Any) -> dict[str, Outcome]:
 
     rest = [key for key in request.write_keys if key not in outcomes]
     added = response.get("added") if isinstance(response.get("added"), dict) else {}
+    if request.allow_rewatch:
+        rewatch_ids = _rewatch_ids(request, added.get("statuses"))
+        outcomes.update(_session_outcomes(request, rest, rewatch_ids))
+    else:
+        outcomes.update(_counted_outcomes(request, rest, added))
+    return outcomes
+
+
+def _counted_outcomes(
+    request: Request, rest: list[str], added: Mapping[str, Any]
+) -> dict[str, Outcome]:
+    """Confirm canonical writes when `added` counts all of them, else mark SENT."""
     applied = _int(added.get("movies")) + _int(added.get("episodes"))
-    rewatch_ids = _rewatch_ids(request, added.get("statuses"))
-    confirmed = applied >= len(rest)
+    if applied >= len(rest):
+        return {key: Outcome(CONFIRMED) for key in rest}
+    detail = f"added {applied} of {len(rest)} writes"
+    return {key: Outcome(SENT, detail=detail) for key in rest}
+
+
+def _session_outcomes(
+    request: Request, rest: list[str], rewatch_ids: Mapping[int, int]
+) -> dict[str, Outcome]:
+    """Confirm rewatch writes whose item status reports the session used.
+
+    Whether Simkl counts rewatch viewings in `added` is not documented, so
+    a rewatch write is confirmed by the rewatch_id in its item's status. A
+    write without one is SENT: unconfirmed, settled by reading back.
+    """
+    pending = set(rest)
+    outcomes: dict[str, Outcome] = {}
     for entry in request.entries:
+        rewatch_id = rewatch_ids.get(id(entry))
         for viewing in entry.viewings:
-            if viewing.write_key not in rest:
+            if viewing.write_key not in pending:
                 continue
-            rewatch_id = rewatch_ids.get(id(entry))
-            if confirmed:
-                outcomes[viewing.write_key] = Outcome(CONFIRMED, rewatch_id=rewatch_id)
+            if rewatch_id is None:
+                detail = "no rewatch session reported for this item"
+                outcomes[viewing.write_key] = Outcome(SENT, detail=detail)
             else:
-                detail = f"added {applied} of {len(rest)} writes"
-                outcomes[viewing.write_key] = Outcome(
-                    SENT, rewatch_id=rewatch_id, detail=detail
-                )
+                outcomes[viewing.write_key] = Outcome(CONFIRMED, rewatch_id=rewatch_id)
     return outcomes
 
 

@@ -240,6 +240,8 @@ def test_apply_uses_fewest_posts(emu, tmp_path):
     # Round 0 (canonical), round 1 and round 2 (the sessions).
     assert len(posts) == 3
     assert [p.query.get("allow_rewatch") for p in posts] == [None, "yes", "yes"]
+    reads = [r for r in emu.requests if r.path == "/sync/all-items"]
+    assert len(reads) == 1, "every write was confirmed by its response"
 
 
 def test_second_apply_sends_nothing(emu, tmp_path):

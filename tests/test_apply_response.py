@@ -121,12 +121,17 @@ def test_not_added_reasons_per_episode():
             }
         ],
     }
+    status = {
+        "request": {"ids": {"tvdb": 60001}, "type": "show"},
+        "response": {"rewatch_id": 31, "rewatch_status": "active"},
+    }
     response = {
-        "added": added(shows=1, episodes=1),
+        "added": added(shows=1, episodes=1, statuses=[status]),
         "not_added": {"movies": [], "shows": [echo], "episodes": []},
     }
     outcomes = interpret_response(request, response)
     assert outcomes["s|e1"].status == CONFIRMED
+    assert outcomes["s|e1"].rewatch_id == 31
     assert outcomes["s|e2"].status == CAPPED
     assert outcomes["s|e3"].status == REJECTED
 
@@ -168,3 +173,15 @@ def test_rewatch_id_taken_from_status():
     outcomes = interpret_response(request, response)
     assert outcomes["s|e1"].rewatch_id == 7482
     assert outcomes["m@w"].rewatch_id == 7483
+
+
+def test_rewatch_without_session_unconfirmed():
+    request = Request(1, 1, (show("s", [1, 2], session="s#1"),))
+    status = {
+        "request": {"ids": {"tvdb": 60001}, "type": "show"},
+        "response": {"rewatch_id": None, "rewatch_status": None},
+    }
+    response = {"added": added(shows=1, episodes=2, statuses=[status])}
+    outcomes = interpret_response(request, response)
+    assert outcomes["s|e1"].status == SENT
+    assert outcomes["s|e2"].status == SENT
