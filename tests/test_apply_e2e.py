@@ -22,7 +22,7 @@ from importer.client import SimklClient
 from importer.emulator.faults import Fault
 from importer.emulator.testing import running_emulator
 from importer.errors import ApiError
-from importer.journal import NOT_FOUND, Journal
+from importer.journal import NOT_FOUND, REJECTED, Journal
 from importer.pipeline import load_events
 from importer.readers.base import ReadOptions
 
@@ -815,3 +815,33 @@ def test_ctrl_c_stops_between_requests(tmp_path, reference_state, forkserver):
         result = run_apply(emu, token, export, journal, "--batch-size", "2")
         assert result.exit_code == 0, result.output
         assert history_state(emu, token) == reference_state
+
+
+def test_unstored_rewatches_reported_rejected(tmp_path, monkeypatch):
+    """Rewatches a free account ignores with 2xx are read back and reported.
+
+    The run is told the account is pro, as when the tier changes after it
+    was read, so it posts rewatches that the server drops silently.
+    """
+    monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
+    export = write_export(tmp_path / "history.json", mixed_history()[:3])
+    journal = tmp_path / "j.sqlite3"
+    with running_emulator(CATALOG, tier="free") as emu:
+        token = emu.issue_token()
+        result = apply_core(emu, token, export, journal, tier="pro")
+        assert result.finished
+        assert result.confirmed == 1
+        rejected = result.failures[REJECTED]
+        assert [r.watched_at for r in rejected] == [
+            "2016-11-20T12:00:00Z",
+            "2022-01-03T12:00:00Z",
+        ]
+        assert all("did not store" in (r.detail or "") for r in rejected)
+        # One read to plan, then one after each unconfirmed request.
+        reads = [r for r in emu.requests if r.path == "/sync/all-items"]
+        assert len(reads) == 1 + len(rejected)
+
+        seen = len(emu.requests)
+        again = apply_core(emu, token, export, journal, tier="pro")
+        assert again.posts == 0
+        assert history_posts(emu, seen) == []
