@@ -132,8 +132,8 @@ class _ReadBackNeeded(Exception):
     """A request's outcome is unknown; read the account back before going on.
 
     `failed` is false when the request got a 2xx response that did not
-    confirm every write; such read-backs settle those writes for good, so
-    they do not count toward the limit on read-backs after failures.
+    confirm every write. Such a read-back settles those writes for good,
+    so it does not count toward the limit on read-backs after failures.
     """
 
     def __init__(self, failed: bool = True) -> None:

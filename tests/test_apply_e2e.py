@@ -820,8 +820,8 @@ def test_ctrl_c_stops_between_requests(tmp_path, reference_state, forkserver):
 def test_unstored_rewatches_reported_rejected(tmp_path, monkeypatch):
     """Rewatches a free account ignores with 2xx are read back and reported.
 
-    The run is told the account is pro, as when the tier changes after it
-    was read, so it posts rewatches that the server drops silently.
+    The run gets tier "pro" while the account is free, as when the tier
+    changes after it was read, so it posts rewatches the server drops.
     """
     monkeypatch.setenv("SIMKL_IMPORT_NOW", NOW)
     export = write_export(tmp_path / "history.json", mixed_history()[:3])
