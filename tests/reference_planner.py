@@ -473,20 +473,25 @@ class ReferencePlanner:
             )
 
     def is_held(self, row: Mapping[str, Any]) -> bool:
+        """Hold a viewing far before its release, note one shortly before.
+
+        With the hold turned off (None) every viewing before release is noted.
+        """
         days = self.options.hold_before_release_days
         release = parse_date(row.get("release_date"))
         instant = parse_instant(row.get("watched_at"))
-        if days is None or release is None or instant is None:
+        if release is None or instant is None:
             return False
         early = (release - instant.date()).days
-        if 0 < early <= days:
+        if early <= 0:
+            return False
+        if days is None or early <= days:
             self.note(
                 row,
                 BEFORE_RELEASE,
                 f"{describe(row)}: watched {early} days before its release "
                 f"{release.isoformat()}",
             )
-        if early <= days:
             return False
         self.skip(
             row,

@@ -91,6 +91,8 @@ def source_rows(draw, max_rows: int = 30) -> list[dict]:
         # Two files with rows numbered across both, so a source row is unique
         # and ties at one instant are broken by file name first.
         extra["source_file"] = draw(st.sampled_from(("history.csv", "diary.csv")))
+        if draw(st.integers(0, 14)) == 0:
+            extra["record"] = "rating"
         rows.append(make_row(row, unit, hours, **extra))
     return rows
 
@@ -107,6 +109,27 @@ def capped_rows(draw) -> list[dict]:
         rows.append(make_row(row, unit, hours))
     others = draw(source_rows(max_rows=8))
     return rows + [{**row, "source_row": row["source_row"] + count} for row in others]
+
+
+@st.composite
+def crowded_account(draw) -> list[dict]:
+    """Draw an account with 45 to 50 sessions on movie 1 and on show 100.
+
+    The show's sessions hold one episode each and the last may be active.
+    """
+    rows: list[dict] = []
+    next_id = 1000
+    for unit in ((MOVIES[0], None), (SHOWS[0], EPISODES[0])):
+        rows.append(on_account(make_row(0, unit, -72 * 60)))
+        count = draw(st.integers(MAX_SESSIONS - 5, MAX_SESSIONS))
+        active_last = unit[1] is not None and draw(st.booleans())
+        for index in range(count):
+            next_id += 1
+            last = index == count - 1
+            status = "active" if active_last and last else "completed"
+            hours = -72 * 60 + 72 * (index + 1)
+            rows.append(on_account(make_row(0, unit, hours), next_id, status))
+    return rows
 
 
 @st.composite
@@ -157,6 +180,7 @@ options_strategy = st.fixed_dictionaries(
         "undated": st.sampled_from(("sentinel", "skip")),
         "rewatch_without_earlier": st.sampled_from(("sentinel", "ignore")),
         "rewatches": st.booleans(),
+        "hold_before_release_days": st.sampled_from((None, 0, 30, 365)),
     },
 )
 
@@ -254,7 +278,10 @@ def test_real_matches_reference(rows, remote, options):
 
 
 @settings(DETERMINISTIC, max_examples=30)
-@given(rows=capped_rows(), remote=st.one_of(st.just([]), account_rows()))
+@given(
+    rows=capped_rows(),
+    remote=st.one_of(st.just([]), account_rows(), crowded_account()),
+)
 def test_cap_matches_reference(rows, remote):
     reference = run_reference(rows, remote)
     real = run_real(rows, remote)

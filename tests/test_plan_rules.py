@@ -454,6 +454,7 @@ def test_hold_turned_off(plan):
         [movie(1, 0, release_date=date(2031, 3, 1))], hold_before_release_days=None
     )
     assert outcome.kinds() == [(1, at(0), "canonical", 0)]
+    assert outcome.notes == [(1, "before_release")]
 
 
 def test_extra_plays_noted_not_written(plan):
