@@ -9,7 +9,9 @@ against the lower bound. It makes no timing assertions.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -89,6 +91,24 @@ def test_generator_writes_requested_count(tmp_path: Path) -> None:
         )
         == 1_234
     )
+
+
+def test_generator_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "nested" / "history.csv"
+    command = [sys.executable, str(ROOT / "benchmarks" / "generate.py")]
+    command += ["--format", "csv", "--viewings", "50", "--seed", "2"]
+    command += ["--out", str(out), "--summary"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["viewings"] == 50
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(generate.CSV_COLUMNS)
+    assert len(lines) == 51
+
+    command[command.index("50")] = "0"
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "--viewings must be 1 or more" in done.stderr
 
 
 def test_generator_rejects_bad_arguments(tmp_path: Path) -> None:
