@@ -80,7 +80,15 @@ def _has_episode_id() -> pl.Expr:
 # (name, column the reject names, reason, expression that is true for valid rows)
 def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
     episode_row = (pl.col("record") == RECORD_WATCH) & (pl.col("media_type") != "movie")
-    placed = (pl.col("season").is_not_null() & pl.col("episode").is_not_null()) | _has_episode_id()
+    placed = (
+        (pl.col("season").is_not_null() & pl.col("episode").is_not_null())
+        | _has_episode_id()
+        | pl.col("episode_abs").is_not_null()
+    )
+    # An anime row without any episode reference is an anime film.
+    anime_film = (pl.col("media_type") == "anime") & pl.all_horizontal(
+        [pl.col(c).is_null() for c in ("season", "episode")]
+    )
     return [
         ("reader_problem", "problem", "rejected by the reader", pl.col("problem").is_null()),
         ("record", "record", "unknown record kind", pl.col("record").is_in(RECORDS)),
@@ -109,7 +117,7 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
             "episode_placed",
             "season",
             "episode without season or number, and no episode id to place it",
-            ~episode_row | placed,
+            ~episode_row | placed | anime_film,
         ),
         (
             "identified",

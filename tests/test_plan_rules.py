@@ -373,11 +373,6 @@ def expect_real_failure(request, plan, reason: str) -> None:
 
 def test_undated_rewatch_mark_written_once(plan, request):
     # The row is the unknown-date viewing itself, so nothing else is added.
-    expect_real_failure(
-        request,
-        plan,
-        "real planner adds a second unknown-date viewing and skips the row",
-    )
     outcome = plan([movie(1, None, rewatch_hint=True)])
     assert outcome.kinds() == [(1, UNKNOWN_DATE, "canonical", 0)]
     assert outcome.skips == []
@@ -386,7 +381,6 @@ def test_undated_rewatch_mark_written_once(plan, request):
 
 def test_free_tier_wins_over_cap(plan, request):
     # On a free account no rewatch is ever written, so that is the reason.
-    expect_real_failure(request, plan, "real planner reports rewatch_cap first")
     remote = [on_account(movie(0, 0))] + [
         on_account(movie(0, 72 * i), rewatch_id=i, status="completed")
         for i in range(1, 51)
@@ -398,7 +392,6 @@ def test_free_tier_wins_over_cap(plan, request):
 
 def test_absolute_numbers_are_episodes(plan, request):
     # Episodes known only by absolute number are still distinct episodes.
-    expect_real_failure(request, plan, "real planner keys both rows as the show")
     first = {**episode(1, 1, 1, 0), "season": None, "episode": None, "episode_abs": 7}
     second = {**first, "source_row": 2, "episode_abs": 8, "watched_at": at(100)}
     outcome = plan([first, second])
@@ -407,9 +400,6 @@ def test_absolute_numbers_are_episodes(plan, request):
 
 def test_anime_movie_rewatches_one_session_each(plan, request):
     # An anime without episodes is a film: each rewatch is its own session.
-    expect_real_failure(
-        request, plan, "real planner puts both rewatches in one session"
-    )
     rows = [{**movie(row, 100 * row), "media_type": "anime"} for row in range(3)]
     outcome = plan(rows)
     assert [(w[5], w[6], w[7]) for w in outcome.writes] == [
@@ -422,7 +412,6 @@ def test_anime_movie_rewatches_one_session_each(plan, request):
 def test_older_than_account_is_noted(plan, request):
     # Simkl keeps its canonical viewing, so the report must say why an older
     # viewing became a rewatch.
-    expect_real_failure(request, plan, "real planner writes no note for it")
     remote = [on_account(movie(0, 1000))]
     outcome = plan([movie(1, 0)], remote)
     assert outcome.kinds() == [(1, at(0), "rewatch", 1)]

@@ -169,6 +169,17 @@ MAX_SEASON = 0xFFFF
 MAX_EPISODE = 0xFFFF
 
 
+def film_like() -> pl.Expr:
+    """Return true for rows that are one viewing of a whole item.
+
+    Movies, and anime without any episode reference: an anime film.
+    """
+    unplaced = pl.all_horizontal(
+        [pl.col(c).is_null() for c in ("season", "episode", "episode_abs", *EPISODE_ID_COLUMNS)]
+    )
+    return (pl.col("media_type") == "movie") | ((pl.col("media_type") == "anime") & unplaced)
+
+
 def _unit_code() -> pl.Expr:
     """Return a unit's integer code: the movie, or the item's season and episode.
 
@@ -181,7 +192,7 @@ def _unit_code() -> pl.Expr:
     )
     item = pl.col("item_id").cast(pl.Int64) * (1 << 32)
     return (
-        pl.when(pl.col("media_type") == "movie")
+        pl.when(film_like())
         .then(item)
         .when(numbered)
         .then(item + pl.col("season").cast(pl.Int64) * (1 << 16) + pl.col("episode").cast(pl.Int64))
@@ -190,14 +201,15 @@ def _unit_code() -> pl.Expr:
 
 
 def _episode_id_token() -> pl.Expr:
+    """Return "ep_tvdb:123" from the first episode-level id, else "abs:27"."""
     return pl.coalesce(
         [
             pl.when(pl.col(name).is_not_null()).then(
                 pl.format("{}:{}", pl.lit(name), pl.col(name).cast(pl.String))
             )
-            for name in EPISODE_ID_COLUMNS
+            for name in (*EPISODE_ID_COLUMNS, "episode_abs")
         ]
-    )
+    ).str.replace("^episode_abs:", "abs:")
 
 
 def assign_unit_ids(
@@ -206,7 +218,8 @@ def assign_unit_ids(
     """Add `unit_id` to both frames: the same movie or episode, the same id.
 
     A unit is the movie, or one episode: by season and number when the
-    episode number is at least 1, otherwise by its first episode-level id.
+    episode number is at least 1, otherwise by its first episode-level id,
+    otherwise by its absolute number.
     Ids of numbered units are codes of item, season and episode; episodes
     known only by an episode-level id get negative ids.
     """
@@ -242,7 +255,7 @@ def assign_unit_ids(
 def unit_key() -> pl.Expr:
     """Return the readable unit key of rows that have `item_key`."""
     return (
-        pl.when(pl.col("media_type") == "movie")
+        pl.when(film_like())
         .then(pl.col("item_key"))
         .when(pl.col("unit_id") >= 0)
         .then(pl.format("{}|s{}e{}", pl.col("item_key"), pl.col("season"), pl.col("episode")))

@@ -26,7 +26,7 @@ from importer.events import (
     empty_remote,
 )
 from importer.plan import rules
-from importer.plan.keys import assign_item_keys, assign_unit_ids, unit_key
+from importer.plan.keys import assign_item_keys, assign_unit_ids, film_like, unit_key
 from importer.plan.model import WRITE_SCHEMA, Plan, PlanOptions
 from importer.plan.sessions import assign_sessions
 from importer.plan.summary import summarize
@@ -68,10 +68,15 @@ def build_plan(
     kept = _mark_canonical(kept, stored)
     kept, capped = assign_sessions(kept, stored)
 
-    tier = kept.filter(pl.lit(False))
+    tier = kept.filter(pl.lit(False)).select("_order", "_t")
     if not options.rewatches:
-        tier = kept.filter(pl.col("kind") == rules.REWATCH)
+        # On a free account no rewatch is written, whatever the cap says.
+        tier = pl.concat(
+            [kept.filter(pl.col("kind") == rules.REWATCH).select("_order", "_t"), capped.select("_order", "_t")]
+        )
         kept = kept.filter(pl.col("kind") == rules.CANONICAL)
+        capped = capped.filter(pl.lit(False))
+    older = _older_than_account(kept, stored)
 
     skipped = [
         _skips(watches, held, "held_before_release", _held_detail()),
@@ -95,6 +100,9 @@ def build_plan(
         _skips(watches, hinted, "rewatch_without_earlier",
                pl.lit("marked as a rewatch with no earlier viewing; "
                       "an unknown-date first viewing is added")),
+        _skips(watches, older, "older_than_account",
+               pl.format("earlier than the viewing already on Simkl ({}), which stays "
+                         "canonical; written as a rewatch", _iso("_other_t"))),
     ]
 
     writes = _write_frame(watches, kept, items)
@@ -129,7 +137,7 @@ def _narrow(watches: pl.DataFrame) -> pl.DataFrame:
         "item_id",
         "unit_id",
         _seconds().alias("_t"),
-        (pl.col("media_type") == "movie").alias("_movie"),
+        film_like().alias("_movie"),
         pl.col("rewatch_hint").fill_null(False).alias("_hint"),
         days_before.alias("_days_before"),
         pl.lit(None, dtype=pl.String).alias("_note"),
@@ -238,7 +246,8 @@ def _sentinels_for_rewatch_marks(
     firsts = rows.sort("unit_id", "_t", "_order").filter(
         pl.int_range(pl.len()).over("unit_id") == 0
     )
-    marked = firsts.filter(pl.col("_hint")).join(
+    # A first row that is already the unknown-date viewing needs no other.
+    marked = firsts.filter(pl.col("_hint") & pl.col("_note").is_null()).join(
         stored.select("unit_id").unique(), on="unit_id", how="anti"
     )
     sentinels = marked.with_columns(
@@ -317,6 +326,18 @@ def _mark_canonical(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     is_canonical = first & pl.col("_has_canonical").is_null()
     kind = pl.when(is_canonical).then(pl.lit(rules.CANONICAL)).otherwise(pl.lit(rules.REWATCH))
     return kept.with_columns(kind.alias("kind")).drop("_has_canonical")
+
+
+def _older_than_account(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """Return rewatches dated before the account's canonical viewing of the unit."""
+    canonical = (
+        stored.filter(~pl.col("is_rewatch") & pl.col("_t").is_not_null())
+        .group_by("unit_id")
+        .agg(pl.col("_t").min().alias("_other_t"))
+    )
+    rewatches = kept.filter(pl.col("kind") == rules.REWATCH).select("_order", "unit_id", "_t")
+    older = rewatches.join(canonical, on="unit_id").filter(pl.col("_t") < pl.col("_other_t"))
+    return older.select("_order", "_other_t")
 
 
 def _write_frame(watches: pl.DataFrame, kept: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
