@@ -16,10 +16,11 @@ The rules it applies, per movie and per episode (a "unit") and per item:
 - Rows are one item when they share an id of the same name (see
   assign_item_keys).
 - Movie rewatches get one completed session each. Show rewatches are grouped
-  in time order into the item's current session; a new session starts when
-  the episode is already in the current one (conflict split) or the current
-  one is completed (every aired episode watched, when the aired count is
-  known). The account's active session is continued first.
+  in time order into the item's current session. A new session starts when
+  the episode is already in the current one (conflict split), or when the
+  current one is completed because every aired episode was watched in it
+  (only when the aired count is known). The account's active session is
+  continued first.
 - An item holds at most 50 sessions, counting the account's. Past the cap the
   earliest viewings are kept and the rest are reported.
 - Rows without a date give one viewing at the unknown-date instant per unit,
