@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import cli
-from importer.emulator.testing import running_emulator
+from importer.emulator.testing import Fault, running_emulator
 
 CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases"
 HISTORY = "/sync/history"
@@ -190,3 +190,70 @@ def test_not_found_accounting_case(tmp_path):
     failed = sum(len(records) for records in document["failures"].values())
     buckets = document["confirmed"] + failed + len(document["skipped"])
     assert buckets == spec["report"]["rows"]
+
+
+def accepted_movies(emu, since: int = 0) -> list[tuple]:
+    """Return (tmdb id, watched_at) of movies in history POSTs that got a 2xx."""
+    found = []
+    for record in emu.requests[since:]:
+        if record.method != "POST" or record.path != HISTORY or record.status >= 300:
+            continue
+        for movie in record.json.get("movies", []):
+            found.append((movie["ids"].get("tmdb"), movie["watched_at"]))
+    return found
+
+
+def test_rate_limited_import_resumes(tmp_path):
+    """429s are waited out; a run cut off halfway resumes from the journal."""
+    spec = expected("B20_rate_limit_partial_import.expected.json")
+    export = case("B20_rate_limit_partial_import.json")
+    journal = tmp_path / "j.sqlite3"
+    now = "2026-09-01T12:00:00Z"
+    with running_emulator(auto_catalog=True) as emu:
+        token = emu.issue_token()
+        emu.faults.script(
+            [
+                Fault.none(method="POST", path=HISTORY),
+                Fault.none(method="POST", path=HISTORY),
+                Fault.respond(429, retry_after=1, method="POST", path=HISTORY),
+                Fault.respond(429, retry_after=1, method="POST", path=HISTORY),
+            ]
+        )
+        # Three batches of 25 land, then the run stops (as a killed one would).
+        result = apply(emu, token, export, journal, now, "--batch-size", "25", "--limit", "3")
+        assert result.exit_code == 0, result.output
+        first_run = accepted_movies(emu)
+        assert len(first_run) == spec["run_2_resume"]["skipped_existing"]
+        assert len([r for r in emu.requests if r.status == 429]) == 2
+
+        seen = len(emu.requests)
+        result = apply(emu, token, export, journal, now, "--batch-size", "25")
+        assert result.exit_code == 0, result.output
+        second_run = accepted_movies(emu, seen)
+        assert len(second_run) == spec["run_2_resume"]["writes"]
+        assert set(second_run).isdisjoint(first_run)
+        assert len(set(first_run) | set(second_run)) == spec["final_target_events"]
+        assert len(first_run) + len(second_run) == spec["final_target_events"]
+
+
+def test_server_error_after_apply_is_read_back(tmp_path):
+    """A 500 after the write applied is settled by reading back, not resent."""
+    spec = expected("B21_server_error_after_apply.expected.json")
+    export = case("B21_server_error_after_apply.json")
+    journal = tmp_path / "j.sqlite3"
+    now = "2026-09-01T12:00:00Z"
+    with running_emulator(auto_catalog=True) as emu:
+        token = emu.issue_token()
+        emu.faults.script([Fault.apply_then_error(500, method="POST", path=HISTORY)])
+        result = apply(emu, token, export, journal, now)
+        assert result.exit_code == 0, result.output
+        posts = [r for r in emu.requests if r.method == "POST" and r.path == HISTORY]
+        assert len(posts) == 1
+        reads = [r for r in emu.requests if r.method == "GET" and r.path.startswith("/sync/all-items")]
+        assert len(reads) >= 2
+        assert len(set(posted_writes(emu))) == spec["final_target_events"]
+
+        seen = len(emu.requests)
+        result = apply(emu, token, export, journal, now)
+        assert result.exit_code == 0, result.output
+        assert posted_writes(emu, seen) == []

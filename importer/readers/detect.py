@@ -92,8 +92,13 @@ class Detector:
             )
         if self.custom is None and self.format in (None, trakt.FORMAT):
             if self.format == trakt.FORMAT or trakt.looks_like_trakt(data):
-                self.detected.trakt.extend(trakt.load_tables(source, data))
-                return
+                tables = trakt.load_tables(source, data)
+                # Generic layouts share Trakt's key names; a document with
+                # no Trakt array in it is left to the mappings.
+                usable = any(t.shape != trakt.IGNORED for t in tables)
+                if usable or self.format == trakt.FORMAT:
+                    self.detected.trakt.extend(tables)
+                    return
         for candidate in self._json_candidates():
             frame = json_records(data, candidate, source.display)
             if frame is None:
