@@ -128,9 +128,11 @@ async def history(request: Request) -> Response:
             now=emulator.now(),
         )
         emulator.save()
-    # Free accounts get rewatch writes as a silent 200 OK.
+    # Free accounts get rewatch writes as a silent 200 OK, and a request
+    # whose every write hit the session cap gets 200 with nothing added.
     free_rewatch = allow_rewatch and emulator.account.tier == "free"
-    return JSONResponse(result.body(), status_code=200 if free_rewatch else 201)
+    created = not (free_rewatch or result.only_capped())
+    return JSONResponse(result.body(), status_code=201 if created else 200)
 
 
 async def history_remove(request: Request) -> Response:

@@ -60,12 +60,35 @@ class HistoryResult:
     not_found: dict[str, list[Any]] = field(default_factory=empty_buckets)
     not_added: dict[str, list[Any]] = field(default_factory=empty_buckets)
 
+    def only_capped(self) -> bool:
+        """Return True when nothing was added and every write hit the cap.
+
+        Simkl answers such a request with 200 OK (nothing created) rather
+        than 201; the capped writes are listed under `not_added`.
+        """
+        if any(self.added.values()) or any(self.not_found.values()):
+            return False
+        reasons = list(_reasons(self.not_added))
+        return bool(reasons) and all(r == "rewatch_limit" for r in reasons)
+
     def body(self) -> dict[str, Any]:
         return {
             "added": {**self.added, "statuses": self.statuses},
             "not_found": self.not_found,
             "not_added": self.not_added,
         }
+
+
+def _reasons(value: Any) -> Any:
+    """Yield every "reason" value nested in a not_added structure."""
+    if isinstance(value, dict):
+        if "reason" in value:
+            yield value["reason"]
+        for item in value.values():
+            yield from _reasons(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _reasons(item)
 
 
 @dataclass
