@@ -352,3 +352,46 @@ def test_plan_matches_through_search_once(tmp_path: Path, emulator):
     again = run_plan(*args)
     assert again["writes"] == document["writes"]
     assert len(emulator.requests) == searches
+
+
+B10_CATALOG = {
+    "movies": [
+        {"title": "Copper Tide", "year": 2011, "ids": {"simkl": 510001, "imdb": "tt9900603", "tmdb": 900101}}
+    ],
+    "shows": [
+        {
+            "title": "Homecoming Street",
+            "year": 2016,
+            "ids": {"simkl": 610700, "imdb": "tt9900700"},
+            "seasons": [{"number": 1, "aired": 10}],
+            "episodes": [{"season": 1, "number": 5, "ids": {"imdb": "tt9900601"}}],
+        },
+        {"title": "Lantern Street", "year": 2022, "ids": {"simkl": 610602, "imdb": "tt9900602"},
+         "seasons": [{"number": 1, "aired": 8}]},
+    ],
+}
+
+
+@needs_shared
+def test_imdb_episode_placed_by_its_own_id(tmp_path: Path):
+    from importer.emulator.testing import running_emulator
+
+    with running_emulator(B10_CATALOG, rate_limit=False) as emu:
+        document = run_plan(
+            str(CASES / "B10_imdb_episode_matched_as_movie.csv"),
+            "--rated-as-watched",
+            "--api-url",
+            emu.base_url,
+            "--match-cache",
+            str(tmp_path / "cache.sqlite"),
+        )
+    written = {
+        (w["title"], w["media_type"], w["ids"].get("simkl"), w["season"], w["episode"], w["watched_at"])
+        for w in document["writes"]
+    }
+    assert ("Homecoming", "show", 610700, 1, 5, "2019-03-02T12:00:00Z") in written
+    assert ("Copper Tide", "movie", 510001, None, None, "2019-03-06T12:00:00Z") in written
+    assert len(written) == 2
+    reasons = {s["title"]: s["reason"] for s in document["skipped"]}
+    assert reasons["Lantern Street"] == "not_a_watch_event"
+    assert reasons["Pilot"] == "not_found"

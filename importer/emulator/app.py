@@ -230,7 +230,11 @@ async def search_id(request: Request) -> Response:
     with emulator.lock:
         if ids:
             item = emulator.catalog.resolve(kinds, ids)
-            return JSONResponse([readback.lookup_result(item)] if item else [])
+            if item is not None:
+                return JSONResponse([readback.lookup_result(item)])
+            if kinds == ("movie",):
+                return JSONResponse([])
+            return JSONResponse(_episode_hits(emulator.catalog.episodes_by_id(ids)))
         title = request.query_params.get("title")
         if not title:
             raise bad_request(
@@ -242,6 +246,18 @@ async def search_id(request: Request) -> Response:
     if len(found) > 1:
         return JSONResponse(None)
     return JSONResponse([readback.lookup_result(item) for item in found])
+
+
+def _episode_hits(found: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
+    """Describe episodes found by an episode-level id, with their show."""
+    return [
+        {
+            "type": "episode",
+            "show": readback.lookup_result(item),
+            "episode": {"season": episode.season, "episode": episode.number},
+        }
+        for item, episode in found
+    ]
 
 
 def _page_numbers(request: Request) -> tuple[int, int]:
