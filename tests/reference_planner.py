@@ -12,7 +12,7 @@ The rules it applies, per movie and per episode (a "unit") and per item:
   hours of one the account stores is already present.
 - The first kept viewing of a unit is canonical unless the account already
   stores a canonical one. Then every kept viewing is a rewatch (append only),
-  and one older than the stored canonical viewing gets a note saying so.
+  and a written one older than the stored canonical viewing gets a note.
 - Rows are one item when they share an id of the same name (see
   assign_item_keys).
 - Movie rewatches get one completed session each. Show rewatches are grouped
@@ -141,6 +141,8 @@ class Viewing:
     date_note: str | None = None
     # True for the undated canonical viewing added before a rewatch-marked row.
     synthetic: bool = False
+    # The account's canonical viewing when this one is older than it.
+    account_canonical_at: datetime | None = None
     kind: str = CANONICAL
     session: int = 0
     session_status: str | None = None
@@ -570,22 +572,11 @@ class ReferencePlanner:
             first = index == 0 and not has_remote_canonical
             viewing.kind = CANONICAL if first else REWATCH
         if has_remote_canonical:
-            self.note_older_than_account(kept, remote.canonical_at[unit_key])
+            canonical_at = remote.canonical_at[unit_key]
+            for viewing in kept:
+                if viewing.watched_at < canonical_at and not viewing.synthetic:
+                    viewing.account_canonical_at = canonical_at
         return kept
-
-    def note_older_than_account(
-        self, kept: list[Viewing], canonical_at: datetime
-    ) -> None:
-        """Note viewings older than the account's canonical one (append only)."""
-        for viewing in kept:
-            if viewing.watched_at < canonical_at and not viewing.synthetic:
-                self.note(
-                    viewing.row,
-                    OLDER_THAN_ACCOUNT,
-                    f"{describe(viewing.row)}: watched before the viewing Simkl "
-                    f"stores at {canonical_at.isoformat()}, so it is added as a "
-                    "rewatch and the stored one stays",
-                )
 
     def undated_viewings(
         self, item_key: str, unit_key: str, rows: list[dict[str, Any]]
@@ -689,6 +680,20 @@ class ReferencePlanner:
                 viewing.rewatch_id = session.rewatch_id
                 viewing.round = round_number
                 self.plan.writes.append(make_write(viewing))
+                self.note_older_than_account(viewing)
+
+    def note_older_than_account(self, viewing: Viewing) -> None:
+        """Note a rewatch written because the account has a later canonical one."""
+        canonical_at = viewing.account_canonical_at
+        if canonical_at is None:
+            return
+        self.note(
+            viewing.row,
+            OLDER_THAN_ACCOUNT,
+            f"{describe(viewing.row)}: watched before the viewing Simkl stores at "
+            f"{canonical_at.isoformat()}, so it is added as a rewatch and the "
+            "stored one stays",
+        )
 
     def skip_capped(self, session: PlannedSession) -> None:
         for viewing in session.viewings:

@@ -365,13 +365,7 @@ def test_rewatch_mark_with_earlier_viewing(plan):
     assert outcome.notes == []
 
 
-def expect_real_failure(request, plan, reason: str) -> None:
-    """Mark the test as a known failure of the real planner, strictly."""
-    if plan is run_real:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
-
-
-def test_undated_rewatch_mark_written_once(plan, request):
+def test_undated_rewatch_mark_written_once(plan):
     # The row is the unknown-date viewing itself, so nothing else is added.
     outcome = plan([movie(1, None, rewatch_hint=True)])
     assert outcome.kinds() == [(1, UNKNOWN_DATE, "canonical", 0)]
@@ -379,7 +373,7 @@ def test_undated_rewatch_mark_written_once(plan, request):
     assert outcome.notes == []
 
 
-def test_free_tier_wins_over_cap(plan, request):
+def test_free_tier_wins_over_cap(plan):
     # On a free account no rewatch is ever written, so that is the reason.
     remote = [on_account(movie(0, 0))] + [
         on_account(movie(0, 72 * i), rewatch_id=i, status="completed")
@@ -390,7 +384,7 @@ def test_free_tier_wins_over_cap(plan, request):
     assert outcome.reasons() == {1: "rewatch_not_written_free_tier"}
 
 
-def test_absolute_numbers_are_episodes(plan, request):
+def test_absolute_numbers_are_episodes(plan):
     # Episodes known only by absolute number are still distinct episodes.
     first = {**episode(1, 1, 1, 0), "season": None, "episode": None, "episode_abs": 7}
     second = {**first, "source_row": 2, "episode_abs": 8, "watched_at": at(100)}
@@ -398,7 +392,7 @@ def test_absolute_numbers_are_episodes(plan, request):
     assert outcome.kinds() == [(1, at(0), "canonical", 0), (2, at(100), "canonical", 0)]
 
 
-def test_anime_movie_rewatches_one_session_each(plan, request):
+def test_anime_movie_rewatches_one_session_each(plan):
     # An anime without episodes is a film: each rewatch is its own session.
     rows = [{**movie(row, 100 * row), "media_type": "anime"} for row in range(3)]
     outcome = plan(rows)
@@ -409,7 +403,7 @@ def test_anime_movie_rewatches_one_session_each(plan, request):
     ]
 
 
-def test_older_than_account_is_noted(plan, request):
+def test_older_than_account_is_noted(plan):
     # Simkl keeps its canonical viewing, so the report must say why an older
     # viewing became a rewatch.
     remote = [on_account(movie(0, 1000))]
