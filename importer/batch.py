@@ -156,7 +156,10 @@ def build_requests(
     requests: list[Request] = []
     if writes.is_empty():
         return requests
-    rows = writes.select(_ROW_COLUMNS).sort("round", "item_key", "watched_at")
+    # A stable sort, so writes that tie keep the plan's deterministic order.
+    rows = writes.select(_ROW_COLUMNS).sort(
+        "round", "item_key", "watched_at", maintain_order=True
+    )
     for (round_number,), group in rows.group_by("round", maintain_order=True):
         for entries in _pack_round(group, batch_size):
             requests.append(Request(len(requests), int(round_number), entries))

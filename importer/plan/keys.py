@@ -41,91 +41,95 @@ def _title() -> pl.Expr:
     return pl.format("{}|{}", title, year).alias("_title")
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, token: str) -> str:
-        root = token
-        while (parent := self.parent.setdefault(root, root)) != root:
-            root = parent
-        while token != root:
-            token, self.parent[token] = self.parent[token], root
-        return root
-
-    def union(self, tokens: list[str]) -> None:
-        first = self.find(tokens[0])
-        for token in tokens[1:]:
-            root = self.find(token)
-            if root != first:
-                self.parent[root] = first
-
-
-def _tokens(row: dict[str, object]) -> list[str]:
-    family = row["_family"]
-    return [f"{family}:{name}:{row[name]}" for name in ID_PRIORITY if row[name] is not None]
-
-
-def _rank(token: str) -> tuple[int, str]:
-    return (ID_PRIORITY.index(token.split(":", 2)[1]), token)
-
-
 def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
     """Return each distinct id combination once, with the rows that have it."""
-    return (
-        frame.select(_family(), *ID_PRIORITY, _title(), "_order")
-        .group_by(_SIGNATURE)
+    present = [name for name in ID_PRIORITY if frame[name].null_count() < frame.height]
+    grouped = (
+        frame.select(_family(), *present, _title(), "_order")
+        .group_by(["_family", *present, "_title"])
         .agg(pl.col("_order"))
-        .with_columns(pl.lit(from_source).alias("_source"))
+    )
+    # Columns that were null throughout come back as nulls, in schema order.
+    missing = [pl.lit(None, dtype=frame.schema[name]).alias(name) for name in ID_PRIORITY if name not in present]
+    return grouped.with_columns(*missing, pl.lit(from_source).alias("_source")).select(
+        *_SIGNATURE, "_order", "_source"
     )
 
 
-def _keys_of_signatures(signatures: pl.DataFrame) -> list[str]:
-    """Return the item key of every signature row, in order."""
-    rows = signatures.to_dicts()
-    union = _UnionFind()
-    tokens = [_tokens(row) for row in rows]
-    for row_tokens in tokens:
-        if row_tokens:
-            union.union(row_tokens)
-
-    # The key of an item is its best id token found in source rows, so that
-    # it stays the same when the account's rows join the item. Items only
-    # on the account take their best token of any row.
-    best_source: dict[str, str] = {}
-    best_any: dict[str, str] = {}
-    for row, row_tokens in zip(rows, tokens, strict=True):
-        if not row_tokens:
-            continue
-        root = union.find(row_tokens[0])
-        token = min(row_tokens, key=_rank)
-        if root not in best_any or _rank(token) < _rank(best_any[root]):
-            best_any[root] = token
-        if row["_source"] and (root not in best_source or _rank(token) < _rank(best_source[root])):
-            best_source[root] = token
-    keys: list[str | None] = []
-    for row_tokens in tokens:
-        if not row_tokens:
-            keys.append(None)
-            continue
-        root = union.find(row_tokens[0])
-        keys.append(best_source.get(root) or best_any[root])
-    return _keys_for_titles(rows, keys)
+def _edges(signatures: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per (signature, id token), with the token's priority."""
+    parts = [
+        signatures.filter(pl.col(name).is_not_null()).select(
+            "_sig",
+            "_source",
+            pl.format("{}:{}:{}", "_family", pl.lit(name), pl.col(name).cast(pl.String)).alias("_token"),
+            pl.lit(rank, dtype=pl.Int32).alias("_rank"),
+        )
+        for rank, name in enumerate(ID_PRIORITY)
+    ]
+    return pl.concat(parts)
 
 
-def _keys_for_titles(rows: list[dict[str, object]], keys: list[str | None]) -> list[str]:
-    """Give rows without ids the one item with ids that has their title and year."""
-    by_title: dict[tuple[object, object], set[str]] = {}
-    for row, key in zip(rows, keys, strict=True):
-        if key is not None:
-            by_title.setdefault((row["_family"], row["_title"]), set()).add(key)
-    result = []
-    for row, key in zip(rows, keys, strict=True):
-        if key is None:
-            matches = by_title.get((row["_family"], row["_title"]), set())
-            key = next(iter(matches)) if len(matches) == 1 else f"{row['_family']}:title:{row['_title']}"
-        result.append(key)
-    return result
+def _components(edges: pl.DataFrame) -> pl.DataFrame:
+    """Label each signature with the smallest signature it shares an id with.
+
+    Connected components by label propagation: a token takes the smallest
+    label of its signatures, a signature the smallest label of its tokens,
+    until nothing changes (two or three passes for real exports).
+    """
+    labels = edges.select("_sig").unique().with_columns(pl.col("_sig").alias("_label"))
+    while True:
+        by_token = (
+            edges.join(labels, on="_sig").group_by("_token").agg(pl.col("_label").min())
+        )
+        updated = (
+            edges.join(by_token, on="_token")
+            .group_by("_sig")
+            .agg(pl.col("_label").min())
+            .join(labels.rename({"_label": "_old"}), on="_sig")
+            .select("_sig", pl.min_horizontal("_label", "_old").alias("_label"))
+        )
+        changed = updated.join(labels, on=["_sig", "_label"], how="anti").height
+        labels = updated
+        if changed == 0:
+            return labels
+
+
+def _keys_of_signatures(signatures: pl.DataFrame) -> pl.DataFrame:
+    """Return `_sig` -> `item_key` for every signature.
+
+    The key of an item is its best id token found in source rows, so that it
+    stays the same when the account's rows join the item; items only on the
+    account take their best token of any row. Rows without ids join the one
+    item with ids that has their title and year, or form an item of their
+    own.
+    """
+    edges = _edges(signatures)
+    labels = _components(edges)
+    ranked = edges.join(labels, on="_sig").sort("_rank", "_token")
+    best_any = ranked.group_by("_label").agg(pl.col("_token").first().alias("_any"))
+    best_source = (
+        ranked.filter(pl.col("_source"))
+        .group_by("_label")
+        .agg(pl.col("_token").first().alias("_best"))
+    )
+    keyed = (
+        labels.join(best_any, on="_label")
+        .join(best_source, on="_label", how="left")
+        .select("_sig", pl.coalesce("_best", "_any").alias("item_key"))
+    )
+    with_keys = signatures.select("_sig", "_family", "_title").join(keyed, on="_sig", how="left")
+    by_title = (
+        with_keys.filter(pl.col("item_key").is_not_null())
+        .group_by("_family", "_title")
+        .agg(pl.col("item_key").unique())
+        .filter(pl.col("item_key").list.len() == 1)
+        .select("_family", "_title", pl.col("item_key").list.first().alias("_by_title"))
+    )
+    own = pl.format("{}:title:{}", "_family", "_title")
+    return with_keys.join(by_title, on=["_family", "_title"], how="left").select(
+        "_sig", pl.coalesce("item_key", "_by_title", own).alias("item_key")
+    )
 
 
 def assign_item_keys(
@@ -140,11 +144,9 @@ def assign_item_keys(
     account's rows join the item.
     """
     remote = remote.with_row_index("_order").with_columns(pl.col("_order").cast(pl.Int64))
-    signatures = pl.concat([_signatures(source, True), _signatures(remote, False)]).sort(
-        [*_SIGNATURE, "_source"], nulls_last=True
-    )
-    keys = _keys_of_signatures(signatures.drop("_order"))
-    signatures = signatures.with_columns(pl.Series("item_key", keys, dtype=pl.String))
+    signatures = pl.concat([_signatures(source, True), _signatures(remote, False)])
+    signatures = signatures.with_row_index("_sig").with_columns(pl.col("_sig").cast(pl.Int64))
+    signatures = signatures.join(_keys_of_signatures(signatures), on="_sig")
     items = (
         signatures.select("item_key").unique().sort("item_key").with_row_index("item_id")
     ).with_columns(pl.col("item_id").cast(pl.Int64))
@@ -236,7 +238,10 @@ def assign_unit_ids(
         .unique()
         .sort("item_id", "_token")
         .with_row_index("_code")
-        .select("item_id", "_token", (-1 - pl.col("_code").cast(pl.Int64)).alias("_by_id"))
+    )
+    # Negative ids that still ascend in (item, token) order.
+    tokens = tokens.select(
+        "item_id", "_token", (pl.col("_code").cast(pl.Int64) - tokens.height).alias("_by_id")
     )
 
     def keyed(frame: pl.DataFrame) -> pl.DataFrame:

@@ -20,8 +20,8 @@ from importer.events import (
 )
 
 WRITE_SCHEMA: dict[str, pl.DataType] = {
-    # "<unit_key>@<watched_at ISO>": the same viewing gets the same key on
-    # every run, so the journal can recognise it.
+    # "<unit_key>@<watched_at in epoch seconds>": the same viewing gets the
+    # same key on every run, so the journal can recognise it.
     "write_key": pl.String(),
     # The item (movie or show) and the unit (the movie, or one episode) the
     # 48-hour rule and the session cap apply to.

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from importer.events import (
+    EPISODE_ID_COLUMNS,
     RECORD_WATCH,
     SKIP_SCHEMA,
     conform_remote,
@@ -122,12 +123,11 @@ def _iso(column: str) -> pl.Expr:
 
 def _in_source_order(watches: pl.DataFrame) -> pl.DataFrame:
     """Sort by file and row, and number the rows: `_order` is a row's identity."""
-    file_rank = pl.col("source_file").rank("dense")
-    return (
-        watches.sort(file_rank, pl.col("source_row"), nulls_last=True)
-        .with_row_index("_order")
-        .with_columns(pl.col("_order").cast(pl.Int64))
-    )
+    single_file = watches["source_file"].n_unique() <= 1
+    if not (single_file and watches["source_row"].is_sorted()):
+        file_rank = pl.col("source_file").rank("dense")
+        watches = watches.sort(file_rank, pl.col("source_row"), nulls_last=True)
+    return watches.with_row_index("_order").with_columns(pl.col("_order").cast(pl.Int64))
 
 
 def _narrow(watches: pl.DataFrame) -> pl.DataFrame:
@@ -241,10 +241,13 @@ def _sentinels_for_rewatch_marks(
     movie or episode in any source or on the account, implies a first
     viewing whose date is unknown.
     """
-    if options.rewatch_without_earlier != "sentinel":
-        return rows, pl.DataFrame(schema={"_order": pl.Int64})
-    firsts = rows.sort("unit_id", "_t", "_order").filter(
-        pl.int_range(pl.len()).over("unit_id") == 0
+    none = pl.DataFrame(schema={"_order": pl.Int64})
+    if options.rewatch_without_earlier != "sentinel" or not rows["_hint"].any():
+        return rows, none
+    hinted_units = rows.filter(pl.col("_hint")).select("unit_id").unique()
+    candidates = rows.join(hinted_units, on="unit_id")
+    firsts = candidates.sort("unit_id", "_t", "_order").filter(
+        pl.col("unit_id") != pl.col("unit_id").shift(1).fill_null(-(1 << 62))
     )
     # A first row that is already the unknown-date viewing needs no other.
     marked = firsts.filter(pl.col("_hint") & pl.col("_note").is_null()).join(
@@ -260,6 +263,8 @@ def _sentinels_for_rewatch_marks(
 
 def _mark_present(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split off viewings within 48 hours of one the account already holds."""
+    if stored.height == 0:
+        return rows, pl.DataFrame(schema={"_order": pl.Int64, "_other_t": pl.Int64})
     account = (
         stored.filter(pl.col("_t").is_not_null())
         .select("unit_id", pl.col("_t").alias("_other_t"))
@@ -317,15 +322,17 @@ def _apply_gap_rule(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _mark_canonical(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """Make each unit's first kept viewing canonical unless the account has one."""
-    on_account = stored.filter(~pl.col("is_rewatch")).select("unit_id").unique()
-    kept = kept.join(
-        on_account.with_columns(pl.lit(True).alias("_has_canonical")), on="unit_id", how="left"
-    ).sort("unit_id", "_t", "_order")
-    first = pl.int_range(pl.len()).over("unit_id") == 0
-    is_canonical = first & pl.col("_has_canonical").is_null()
+    """Make each unit's first kept viewing canonical unless the account has one.
+
+    `kept` comes sorted by unit, time and row order from the gap rule.
+    """
+    first = pl.col("unit_id") != pl.col("unit_id").shift(1).fill_null(-(1 << 62))
+    is_canonical = first
+    if stored.height:
+        on_account = stored.filter(~pl.col("is_rewatch")).select("unit_id").unique()
+        is_canonical = first & ~pl.col("unit_id").is_in(on_account["unit_id"].implode())
     kind = pl.when(is_canonical).then(pl.lit(rules.CANONICAL)).otherwise(pl.lit(rules.REWATCH))
-    return kept.with_columns(kind.alias("kind")).drop("_has_canonical")
+    return kept.with_columns(kind.alias("kind"))
 
 
 def _older_than_account(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
@@ -341,19 +348,33 @@ def _older_than_account(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFram
 
 
 def _write_frame(watches: pl.DataFrame, kept: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
-    """Gather the source columns of kept viewings into the writes frame."""
-    kept = kept.sort("round", "item_id", "session", "_t", "unit_id", "_order")
-    decided = kept.select("_t", "_note", "kind", "session", "session_status", "rewatch_id", "round")
-    source = watches.drop(decided.columns, strict=False)[kept["_order"]]
-    frame = pl.concat([source, decided], how="horizontal").join(
-        items, on="item_id", how="left", maintain_order="left"
+    """Gather the source columns of kept viewings into the writes frame.
+
+    `kept` is in a deterministic order already (canonical viewings by unit
+    and time, then rewatches by item and time), so the writes keep it.
+    """
+    decided = kept.select(
+        "unit_id", "_t", "_note", "kind", "session", "session_status", "rewatch_id", "round"
     )
-    watched_at = pl.from_epoch("_t", time_unit="s").dt.replace_time_zone("UTC")
+    wanted = [c for c in watches.columns if c in WRITE_SCHEMA or c in ("item_id", "date_note")]
+    source = watches.select(c for c in wanted if c not in decided.columns)[kept["_order"]]
+    frame = pl.concat([source, decided], how="horizontal")
+
+    # Keys are built once per unit, not once per viewing.
+    units = (
+        frame.select("unit_id", "item_id", "media_type", "season", "episode", "episode_abs",
+                     *EPISODE_ID_COLUMNS)
+        .unique("unit_id", keep="first", maintain_order=True)
+        .join(items, on="item_id", how="left")
+        .select("unit_id", "item_key", unit_key().alias("unit_key"))
+    )
+    frame = frame.join(units, on="unit_id", how="left", maintain_order="left")
     frame = frame.with_columns(
-        watched_at.dt.cast_time_unit("us").alias("watched_at"),
+        pl.from_epoch("_t", time_unit="s").dt.replace_time_zone("UTC").dt.cast_time_unit("us")
+        .alias("watched_at"),
         pl.coalesce("_note", "date_note").alias("date_note"),
-        unit_key().alias("unit_key"),
-    ).with_columns(pl.format("{}@{}", pl.col("unit_key"), _iso("_t")).alias("write_key"))
+        pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias("write_key"),
+    )
     columns = [
         (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in WRITE_SCHEMA.items()

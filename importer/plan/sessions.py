@@ -151,52 +151,71 @@ def assign_sessions(kept: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFr
     number, time and the session number they would have had.
     """
     account = _account_sessions(stored)
-    kept = kept.sort("item_id", "_t", "unit_id", "_order")
     canonical = kept.filter(pl.col("kind") == rules.CANONICAL).with_columns(
         pl.lit(0, dtype=pl.Int32).alias("session"),
         pl.lit(None, dtype=pl.Int64).alias("rewatch_id"),
-        pl.lit(False).alias("_completed"),
+        pl.lit(None, dtype=pl.String).alias("session_status"),
+        pl.lit(0, dtype=pl.Int32).alias("round"),
     )
-    rewatch = kept.filter(pl.col("kind") == rules.REWATCH)
+    rewatch = kept.filter(pl.col("kind") == rules.REWATCH).sort("item_id", "_t", "unit_id", "_order")
     stateful_items = [
         item for item, state in account.items() if state.active is not None or state.aired is not None
     ]
     is_stateful = pl.col("item_id").is_in(stateful_items) & ~pl.col("_movie")
     parts = [
-        canonical,
         _simple_sessions(rewatch.filter(~is_stateful), account),
         _stateful_sessions(rewatch.filter(is_stateful), account),
     ]
-    kept = pl.concat(parts).sort("item_id", "_t", "unit_id", "_order")
-
-    capped = kept.filter(pl.col("session") > rules.MAX_SESSIONS)
-    kept = _session_states(kept.filter(pl.col("session") <= rules.MAX_SESSIONS))
+    rewatch = pl.concat(parts)
+    capped = rewatch.filter(pl.col("session") > rules.MAX_SESSIONS)
+    rewatch = _session_states(rewatch.filter(pl.col("session") <= rules.MAX_SESSIONS))
+    kept = pl.concat([canonical, rewatch.select(canonical.columns)])
     return kept, capped.select("_order", "_t", pl.col("session").alias("_session"))
 
 
-def _session_states(kept: pl.DataFrame) -> pl.DataFrame:
+def _session_states(rewatch: pl.DataFrame) -> pl.DataFrame:
     """Set each session's final state and the round it is posted in.
 
     A session that completed stays completed; otherwise the item's last
     session stays active and every earlier one is closed, because Simkl
-    keeps at most one active session per item.
+    keeps at most one active session per item. The round is the session's
+    rank among the item's sessions that this plan writes to.
+
+    Rows come sorted by item and time, and an item's session numbers never
+    decrease with time, so each item and each session is a run of rows.
     """
-    rewatch = pl.col("kind") == rules.REWATCH
-    last_session = pl.col("session").max().over("item_id")
-    completed = pl.col("_completed").any().over("item_id", "session")
+    n = rewatch.height
+    if n == 0:
+        return rewatch.with_columns(
+            pl.lit(None, dtype=pl.String).alias("session_status"),
+            pl.lit(None, dtype=pl.Int32).alias("round"),
+        ).drop("_completed")
+    items = rewatch["item_id"].to_numpy()
+    sessions = rewatch["session"].to_numpy()
+    completed = rewatch["_completed"].to_numpy()
+    new_item = np.r_[True, items[1:] != items[:-1]]
+    new_session = new_item | np.r_[True, sessions[1:] != sessions[:-1]]
+
+    item_run = np.cumsum(new_item) - 1
+    session_run = np.cumsum(new_session) - 1
+    last_session = np.maximum.reduceat(sessions, np.flatnonzero(new_item))[item_run]
+    session_completed = np.logical_or.reduceat(completed, np.flatnonzero(new_session))[session_run]
+    sessions_before_item = (np.cumsum(new_session) - 1)[np.flatnonzero(new_item)][item_run]
+    round_number = session_run - sessions_before_item + 1
+
+    state = np.where(session_completed, 2, np.where(sessions == last_session, 1, 0))
     status = (
-        pl.when(~rewatch)
-        .then(pl.lit(None, dtype=pl.String))
-        .when(completed)
+        pl.when(pl.col("_state") == 2)
         .then(pl.lit(rules.COMPLETED))
-        .when(pl.col("session") == last_session)
+        .when(pl.col("_state") == 1)
         .then(pl.lit(rules.ACTIVE))
         .otherwise(pl.lit(rules.CLOSED))
     )
-    # Canonical rows have session 0, which ranks first where present.
-    has_canonical = (~rewatch).any().over("item_id").cast(pl.Int64)
-    dense = pl.col("session").rank("dense").over("item_id").cast(pl.Int64)
-    round_number = pl.when(rewatch).then(dense - has_canonical).otherwise(0)
-    return kept.with_columns(
-        status.alias("session_status"), round_number.cast(pl.Int32).alias("round")
-    ).drop("_completed")
+    return (
+        rewatch.with_columns(
+            pl.Series("_state", state, dtype=pl.Int8),
+            pl.Series("round", round_number, dtype=pl.Int32),
+        )
+        .with_columns(status.alias("session_status"))
+        .drop("_completed", "_state")
+    )

@@ -21,31 +21,33 @@ def summarize(
     events: pl.DataFrame, writes: pl.DataFrame, skipped: pl.DataFrame, notes: pl.DataFrame
 ) -> dict[str, Any]:
     """Count rows, writes, sessions and skip reasons of a plan."""
-    watches = events.filter(pl.col("record") == RECORD_WATCH)
-    canonical = writes.filter(pl.col("kind") == rules.CANONICAL)
-    rewatch = writes.filter(pl.col("kind") == rules.REWATCH)
-    sessions = rewatch.select("item_key", "session").unique().height
+    records = _counts(events.select("record"), "record")
+    kinds = _counts(writes.select("kind"), "kind")
+    rewatch = writes.lazy().filter(pl.col("kind") == rules.REWATCH)
+    session_rows = rewatch.select("media_type", "item_key", "session").unique().collect()
     by_media: dict[str, dict[str, int]] = {}
     for media_type, kind, count in (
         writes.group_by("media_type", "kind").len().sort("media_type", "kind").iter_rows()
     ):
         by_media.setdefault(media_type, {})[kind] = int(count)
-    sessions_by_media = _counts(rewatch.select("media_type", "item_key", "session").unique(), "media_type")
-    for media_type, count in sessions_by_media.items():
+    for media_type, count in _counts(session_rows, "media_type").items():
         by_media.setdefault(media_type, {})["rewatch_sessions"] = count
-    undated_written = writes.filter(pl.col("watched_at") == rules.UNKNOWN_DATE).height
+    undated_written = int((writes["watched_at"] == rules.UNKNOWN_DATE).sum())
+    extra_plays = events.lazy().filter(pl.col("record") == RECORD_WATCH).select(
+        pl.col("extra_plays").sum()
+    )
     return {
         "rows": events.height,
-        "viewing_rows": watches.height,
-        "rating_rows": events.filter(pl.col("record") == RECORD_RATING).height,
-        "watchlist_rows": events.filter(pl.col("record") == RECORD_WATCHLIST).height,
+        "viewing_rows": records.get(RECORD_WATCH, 0),
+        "rating_rows": records.get(RECORD_RATING, 0),
+        "watchlist_rows": records.get(RECORD_WATCHLIST, 0),
         "writes": writes.height,
-        "canonical": canonical.height,
-        "rewatch_writes": rewatch.height,
-        "rewatch_sessions": sessions,
+        "canonical": kinds.get(rules.CANONICAL, 0),
+        "rewatch_writes": kinds.get(rules.REWATCH, 0),
+        "rewatch_sessions": session_rows.height,
         "items": writes["item_key"].n_unique(),
         "undated_written": undated_written,
-        "extra_plays_not_written": int(watches["extra_plays"].sum() or 0),
+        "extra_plays_not_written": int(extra_plays.collect().item() or 0),
         "skipped": _counts(skipped, "reason"),
         "notes": _counts(notes, "reason"),
         "date_notes": _counts(writes.filter(pl.col("date_note").is_not_null()), "date_note"),
