@@ -156,6 +156,7 @@ class Viewing:
             not self.synthetic,
             self.row.get("season") or 0,
             self.row.get("episode") or 0,
+            self.row.get("episode_abs") or 0,
             str(self.row.get("source_file") or ""),
             self.row.get("source_row") or 0,
             self.unit_key,

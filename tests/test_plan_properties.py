@@ -45,9 +45,16 @@ DETERMINISTIC = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
+# An anime film (no episodes) and an anime series numbered by absolute
+# episode only, beside the movies and shows above.
+ANIME_FILM = 50
+ANIME_SERIES = 60
+
 unit_strategy = st.one_of(
     st.tuples(st.sampled_from(MOVIES), st.none()),
     st.tuples(st.sampled_from(SHOWS), st.sampled_from(EPISODES)),
+    st.tuples(st.just(ANIME_FILM), st.none()),
+    st.tuples(st.just(ANIME_SERIES), st.integers(1, 4)),
 )
 
 # Whole days plus a few offsets, so that viewings often fall under 48 hours
@@ -64,6 +71,17 @@ hours_strategy = st.one_of(
 
 def make_row(row: int, unit: tuple, hours: int | None, **extra) -> dict:
     simkl, numbers = unit
+    if simkl == ANIME_FILM:
+        return {**movie(row, hours, simkl, **extra), "media_type": "anime"}
+    if simkl == ANIME_SERIES:
+        anime = episode(row, 1, 1, hours, simkl, **extra)
+        return {
+            **anime,
+            "media_type": "anime",
+            "season": None,
+            "episode": None,
+            "episode_abs": numbers,
+        }
     if numbers is None:
         return movie(row, hours, simkl, **extra)
     return episode(row, numbers[0], numbers[1], hours, simkl, **extra)
@@ -183,7 +201,12 @@ options_strategy = st.fixed_dictionaries(
 
 
 def unit_of(write: dict) -> tuple:
-    return (write["simkl"], write.get("season"), write.get("episode"))
+    return (
+        write["simkl"],
+        write.get("season"),
+        write.get("episode"),
+        write.get("episode_abs"),
+    )
 
 
 def check_gaps(writes: list[dict], remote: list[dict]) -> None:
