@@ -58,15 +58,20 @@ def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
 
 def _edges(signatures: pl.DataFrame) -> pl.DataFrame:
     """Return one row per (signature, id token), with the token's priority."""
-    parts = [
-        signatures.filter(pl.col(name).is_not_null()).select(
-            "_sig",
-            "_source",
-            pl.format("{}:{}:{}", "_family", pl.lit(name), pl.col(name).cast(pl.String)).alias("_token"),
-            pl.lit(rank, dtype=pl.Int32).alias("_rank"),
+    parts = []
+    for rank, name in enumerate(ID_PRIORITY):
+        rows = signatures.filter(pl.col(name).is_not_null())
+        if rows.height == 0:
+            continue
+        token = pl.concat_str(pl.col("_family"), pl.lit(f":{name}:"), pl.col(name).cast(pl.String))
+        parts.append(
+            rows.select("_sig", "_source", token.alias("_token")).with_columns(
+                pl.lit(rank, dtype=pl.Int32).alias("_rank")
+            )
         )
-        for rank, name in enumerate(ID_PRIORITY)
-    ]
+    if not parts:
+        schema = {"_sig": pl.Int64, "_source": pl.Boolean, "_token": pl.String, "_rank": pl.Int32}
+        return pl.DataFrame(schema=schema)
     return pl.concat(parts)
 
 
