@@ -20,7 +20,7 @@ class ImporterError(Exception):
 class InputError(ImporterError):
     """Bad input from the user: a file, a row, a value or an option.
 
-    The message names the file, row and value and says what to do next.
+    The message names the file, row and value and the fix.
     Nothing has been written when this is raised.
     """
 
@@ -81,7 +81,7 @@ class JournalError(ImporterError):
 class ApiError(ImporterError):
     """A Simkl API call failed.
 
-    `retryable` says whether sending the same request again can help (429,
+    `retryable` tells whether sending the same request again can help (429,
     5xx and transport errors); `status` is the HTTP status or None when no
     response arrived. `outcome_unknown` is set when a write may have been
     applied although no usable response came back (5xx, timeout, dropped

@@ -24,7 +24,7 @@ RECORDS = (RECORD_WATCH, RECORD_RATING, RECORD_WATCHLIST)
 
 MEDIA_TYPES = ("movie", "show", "anime")
 
-# How precise `watched_at` is. "date" values were anchored by the date policy
+# Precision of `watched_at`: "date" values were anchored by the date policy
 # (noon), "unknown" rows have a null `watched_at`.
 PRECISION_INSTANT = "instant"
 PRECISION_DATE = "date"

@@ -79,10 +79,10 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--match-cache",
             type=click.Path(dir_okay=False),
-            help="SQLite file of cached search answers (default: in the user's cache folder).",
+            help="SQLite file of cached search results (default: in the user's cache folder).",
         ),
         click.option(
-            "--refresh-matches", is_flag=True, help="Search again instead of using cached answers."
+            "--refresh-matches", is_flag=True, help="Search again instead of using cached results."
         ),
         click.option("-q", "--quiet", is_flag=True, help="Hide progress on stderr."),
     ]

@@ -71,7 +71,7 @@ def build_plan(
 
     tier = kept.filter(pl.lit(False)).select("_order", "_t")
     if not options.rewatches:
-        # On a free account no rewatch is written, whatever the cap says.
+        # On a free account no rewatch is written, whatever the cap would allow.
         tier = pl.concat(
             [kept.filter(pl.col("kind") == rules.REWATCH).select("_order", "_t"), capped.select("_order", "_t")]
         )

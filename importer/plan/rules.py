@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 MIN_GAP = timedelta(hours=48)
 MIN_GAP_SECONDS = int(MIN_GAP.total_seconds())
 
-# An item holds at most this many rewatch sessions; the 51st is not created.
+# An item has at most this many rewatch sessions, and the 51st is not created.
 # Past the cap the planner keeps the earliest viewings in time order, so new
 # plays added later never change which old ones were kept.
 MAX_SESSIONS = 50

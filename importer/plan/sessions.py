@@ -2,7 +2,7 @@
 
 A movie rewatch is a session of its own, completed at once. A show's
 rewatched episodes join the item's current session in time order; a new
-session starts when the current one already holds that episode (the conflict
+session starts when the current one already contains that episode (the conflict
 split) or has completed (every aired episode watched, when the aired count is
 known). The account's active session, if any, is the current one at the
 start. Sessions past the cap are not created, and their viewings are
