@@ -27,6 +27,7 @@ from importer.events import (
     empty_remote,
 )
 from importer.plan import rules
+from importer.plan.checks import check_plan
 from importer.plan.keys import assign_item_keys, assign_unit_ids, film_like, unit_key
 from importer.plan.model import WRITE_SCHEMA, Plan, PlanOptions
 from importer.plan.sessions import assign_sessions
@@ -78,6 +79,7 @@ def build_plan(
         kept = kept.filter(pl.col("kind") == rules.CANONICAL)
         capped = capped.filter(pl.lit(False))
     older = _older_than_account(kept, stored)
+    check_plan(kept, stored)
 
     skipped = [
         _skips(watches, held, "held_before_release", _held_detail()),
