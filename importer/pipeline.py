@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from importer.events import conform_skips, empty_skips
+from importer.events import RECORD_WATCH, concat_events, conform_skips, empty_skips
 from importer.plan import Plan, PlanOptions, build_plan
 from importer.readers.base import ReadOptions, ReadResult
 from importer.validate import Validation, validate_events
@@ -97,14 +97,18 @@ def resolve_prepared(
     from importer.resolve import ResolveOptions, resolve_events
 
     (on_stage or (lambda _name: None))("resolve")
+    # Ratings and watchlist rows are read and counted but not imported yet,
+    # so searching for them would only cost requests.
+    is_watch = pl.col("record") == RECORD_WATCH
+    others = prepared.events.filter(~is_watch)
     result = resolve_events(
-        prepared.events,
+        prepared.events.filter(is_watch),
         api,
         cache_path=cache_path,
         overrides=overrides,
         options=ResolveOptions(refresh=refresh),
     )
-    prepared.events = result.events
+    prepared.events = concat_events([result.events, others])
     prepared.skipped = pl.concat([prepared.skipped, conform_skips(result.unresolved)])
     prepared.resolution = {
         "mode": "search",
@@ -117,7 +121,7 @@ def resolve_prepared(
 
 def _offline_resolution(events: pl.DataFrame) -> dict[str, object]:
     """Count the items that only a search could match, per source."""
-    from importer.events import ITEM_ID_COLUMNS, RECORD_WATCH
+    from importer.events import ITEM_ID_COLUMNS
 
     watches = events.filter(pl.col("record") == RECORD_WATCH)
     no_id = ~pl.any_horizontal([pl.col(c).is_not_null() for c in ITEM_ID_COLUMNS])

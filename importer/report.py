@@ -140,6 +140,7 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
     lines.append(f"Rejected rows: {rejected}")
     for reason, count in summary.get("reject_reasons", {}).items():
         lines.append(f"  {count:>6}  {reason}")
+    lines.extend(_reject_lines(prepared.validation.rejects))
 
     lines.extend(_resolution_lines(prepared.resolution))
 
@@ -190,4 +191,19 @@ def _resolution_lines(resolution: dict[str, Any]) -> list[str]:
             f"  {resolution['review_lines']} items need review: run `simkl-import resolve` "
             "for the review CSV"
         )
+    return lines
+
+
+# Rejected rows named one by one in the terminal summary; --json has all.
+MAX_LISTED_REJECTS = 10
+
+
+def _reject_lines(rejects: pl.DataFrame) -> list[str]:
+    lines = [
+        f"  {row['source_file']}, row {row['source_row']}: {row['column']} "
+        f"'{row['value'] or ''}': {row['reason']}"
+        for row in rejects.head(MAX_LISTED_REJECTS).iter_rows(named=True)
+    ]
+    if rejects.height > MAX_LISTED_REJECTS:
+        lines.append(f"  ... and {rejects.height - MAX_LISTED_REJECTS} more; --json lists them all")
     return lines

@@ -10,13 +10,13 @@ account may contain more than one export.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import polars as pl
 
-from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
+from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS, empty_skips
 
 # Simkl's 48-hour rule: events of one movie or episode closer than this are
 # one viewing.
@@ -56,11 +56,14 @@ class VerifyResult:
 
     checked: int
     differences: pl.DataFrame
+    # Source rows no Simkl item was matched to (skip form): they were never
+    # planned, so they cannot be on Simkl, and a person has to act on them.
+    unmatched: pl.DataFrame = field(default_factory=empty_skips)
 
     @property
     def ok(self) -> bool:
-        """Whether every intended viewing is stored exactly once."""
-        return self.differences.height == 0
+        """Whether every intended viewing is stored exactly once and every row matched."""
+        return self.differences.height == 0 and self.unmatched.height == 0
 
 
 def compare(intended: pl.DataFrame, remote: pl.DataFrame) -> VerifyResult:
@@ -176,11 +179,26 @@ def describe(row: dict) -> str:
 def render(result: VerifyResult) -> list[str]:
     """Return the report lines: one per difference, then a summary line."""
     lines = [describe(row) for row in result.differences.iter_rows(named=True)]
+    for row in result.unmatched.iter_rows(named=True):
+        year = row["year"] if row["year"] is not None else "?"
+        lines.append(
+            f"not matched ({row['reason']}): {row['title']} ({year}), "
+            f"{row['source_file']} row {row['source_row']}"
+        )
+    if result.unmatched.height:
+        lines.append(
+            f"{result.unmatched.height} rows were not matched to a Simkl item, so they are "
+            "not on Simkl: run `simkl-import resolve EXPORT... -o review.csv`, fill in "
+            "the ids and pass the file back with --overrides."
+        )
     if result.ok:
         lines.append(
             f"verified: all {result.checked} intended viewings are on Simkl "
             "exactly once."
         )
+        return lines
+    if result.differences.height == 0:
+        lines.append(f"all {result.checked} matched viewings are on Simkl exactly once.")
         return lines
     missing = result.differences.filter(pl.col("problem") == "missing").height
     duplicated = result.differences.height - missing
@@ -196,8 +214,12 @@ def result_document(result: VerifyResult) -> dict[str, Any]:
     differences = result.differences.with_columns(
         pl.col("watched_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     )
+    unmatched = result.unmatched.with_columns(
+        pl.col("watched_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     return {
         "checked": result.checked,
         "ok": result.ok,
         "differences": differences.to_dicts(),
+        "unmatched": unmatched.to_dicts(),
     }

@@ -257,3 +257,15 @@ def test_server_error_after_apply_is_read_back(tmp_path):
         result = apply(emu, token, export, journal, now)
         assert result.exit_code == 0, result.output
         assert posted_writes(emu, seen) == []
+
+
+def test_apply_without_terminal_needs_yes(tmp_path):
+    export = case("B03_generic_json_multiple_watches.json")
+    with running_emulator() as emu:
+        token = emu.issue_token()
+        args = ["apply", str(export), "--api-url", emu.base_url, "--journal", str(tmp_path / "j")]
+        result = CliRunner().invoke(cli, args, env={"SIMKL_ACCESS_TOKEN": token})
+        assert result.exit_code == 2
+        assert "--yes" in result.stderr
+        assert result.stderr.count("\n") == 1
+        assert [r for r in emu.requests if r.path.startswith("/search")] == []

@@ -166,3 +166,18 @@ def test_trakt_sample_round_trip(tmp_path):
     assert applied.exit_code == 0, applied.output
     assert verified.exit_code == 0, verified.output
     assert verified.output.startswith("verified: all ")
+
+
+def test_unmatched_rows_fail_verify(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text(EXPORT + "Nowhere Film,1999,movie,,2020-03-01T20:00:00Z\n", encoding="utf-8")
+    with emulator_testing.running_emulator(CATALOG, rate_limit=False) as emu:
+        token = emu.issue_token()
+        with SimklClient(emu.base_url, emu.client_id, token, max_post_rate=100) as client:
+            write(client, 949, "2020-01-01T20:00:00Z", rewatch=False)
+            write(client, 949, "2021-01-01T20:00:00Z", rewatch=True)
+            write(client, 8195, "2020-06-01T20:00:00Z", rewatch=False)
+        result = run_verify(emu, token, path)
+    assert result.exit_code == 1
+    assert "not matched (not_found): Nowhere Film (1999)" in result.stdout
+    assert "all 3 matched viewings are on Simkl exactly once." in result.stdout

@@ -33,7 +33,7 @@ from importer.commands.planning import (
     stage_progress,
     with_params,
 )
-from importer.errors import ApiError, AuthError
+from importer.errors import ApiError, AuthError, InputError
 from importer.journal import (
     CAPPED,
     NOT_FOUND,
@@ -93,6 +93,12 @@ def apply(params: dict[str, Any]) -> None:
     recording every write in a journal. Running it again resumes an
     interrupted import; a finished one sends nothing.
     """
+    if not params["yes"] and not sys.stdin.isatty():
+        # Checked before any work, so a script learns it at once.
+        raise InputError(
+            "apply asks for confirmation, and there is no terminal to ask on",
+            hint="Pass --yes to post without asking.",
+        )
     read_options = read_options_from(params)
     client = make_client(
         params["api_url"], params["client_id"], max_post_rate=params["max_rate"]
@@ -154,8 +160,6 @@ def _run(
 def _confirm(params: dict[str, Any], account: str, api_url: str) -> None:
     if params["yes"]:
         return
-    if not sys.stdin.isatty():
-        raise click.UsageError("no terminal to confirm on: pass --yes to post")
     click.confirm(
         f"Import into Simkl account {account} at {api_url}?", abort=True, err=True
     )

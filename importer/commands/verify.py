@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+import polars as pl
 
 from importer.commands.common import api_options, make_client
 from importer.commands.planning import (
@@ -20,6 +21,10 @@ from importer.pipeline import load_events, plan_prepared
 from importer.remote import read_account
 from importer.report import dump_json
 from importer.verify import VerifyResult, compare, render, result_document
+
+
+# Skip reasons of rows the resolver could not match to one Simkl item.
+UNMATCHED_REASONS = ("not_found", "ambiguous")
 
 
 @click.command()
@@ -61,6 +66,7 @@ def verify(params: dict[str, Any]) -> None:
             remote = read_account(client)
 
     result = compare(intended.writes, remote)
+    result.unmatched = intended.skipped.filter(pl.col("reason").is_in(UNMATCHED_REASONS))
     _output(params["json_path"], result)
     if not result.ok:
         sys.exit(1)

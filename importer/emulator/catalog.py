@@ -299,8 +299,11 @@ class Catalog:
         else:
             return None
         kind = kinds[0]
-        if kind == "show" and "anime" in kinds and ANIME_ID_KEYS & external.keys():
+        if "anime" in kinds and ANIME_ID_KEYS & external.keys():
             kind = "anime"
+        elif "show" in kinds and "tvdb" in external:
+            # A lookup without a type: TVDB numbers name series, not films.
+            kind = "show"
         item = CatalogItem(
             simkl=simkl,
             kind=kind,

@@ -134,7 +134,7 @@ def _load(item: LetterboxdFile) -> pl.DataFrame:
     if missing:
         raise ReadError(
             f"missing column {', '.join(missing)} in a Letterboxd {item.kind} file "
-            f"(columns: {', '.join(frame.columns)})",
+            f"(columns: {', '.join(c for c in frame.columns if not c.startswith('_'))})",
             file=item.source.display,
             hint="Pass the file exactly as Letterboxd exported it.",
         )

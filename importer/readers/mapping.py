@@ -126,7 +126,12 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise MappingError("mapping file not found", file=str(path)) from error
+        raise MappingError(
+            "mapping file not found",
+            file=str(path),
+            hint="Check the path, or pass the name of a built-in mapping such as "
+            "generic, imdb-ratings or tvtime-seen-2020.",
+        ) from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise MappingError(
             f"invalid TOML: {error}", file=str(path), hint="Fix the mapping file."
