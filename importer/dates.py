@@ -51,12 +51,27 @@ UNKNOWN_WORDS = ("", "unknown", "null", "none", "n/a", "na", "-", "0")
 
 # Year first: ISO 8601 and its common relatives (space or T separator,
 # optional seconds and fraction, offset as Z, UTC, +hh:mm or +hhmm, and the
-# Go time.String() form "+0000 UTC").
+# Go time.String() form "+0200 CEST", with or without the monotonic clock
+# reading " m=+0.001" Go appends). A zone name counts only after a numeric
+# offset, because the offset is what says the instant.
 _YEAR_FIRST = (
     r"^(?<y>\d{4})[-/.](?<m>\d{1,2})[-/.](?<d>\d{1,2})"
     r"(?:[T ]+(?<hh>\d{1,2}):(?<mi>\d{2})(?::(?<ss>\d{2})(?:[.,]\d+)?)?)?"
-    r"\s*(?<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?(?:\s*(?:UTC|GMT))?$"
+    r"\s*(?:(?<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})(?:\s*[A-Z]{2,5})?)?"
+    r"(?:\s+m=[+-]?[\d.]+)?$"
 )
+# C's ctime form, as old IMDb exports wrote it: "Mon Mar 27 00:00:00 2006".
+_CTIME = (
+    r"^(?:[A-Za-z]{3},?\s+)?(?<mon>[A-Za-z]{3})\s+(?<d>\d{1,2})\s+"
+    r"(?<hh>\d{1,2}):(?<mi>\d{2}):(?<ss>\d{2})\s+(?:(?<tz>UTC|GMT)\s+)?(?<y>\d{4})$"
+)
+_MONTHS = {
+    name: str(number)
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
 # Day first, as Simkl's CSV backup writes it: 04/11/2023 05:01, 18-12-2023.
 _DAY_FIRST = (
     r"^(?<d>\d{1,2})[-/.](?<m>\d{1,2})[-/.](?<y>\d{4})"
@@ -132,12 +147,20 @@ def _components(text: pl.Expr) -> list[pl.Expr]:
     """Return one expression per date part, from whichever pattern matched."""
     year_first = _extract(text, _YEAR_FIRST)
     day_first = _extract(text, _DAY_FIRST)
-    return [
-        pl.coalesce(year_first.struct.field(part), day_first.struct.field(part)).alias(
-            f"_{part}"
+    ctime = _extract(text, _CTIME)
+    parts = []
+    for part in _PARTS:
+        if part == "m":
+            month_name = ctime.struct.field("mon").str.to_lowercase()
+            from_ctime = month_name.replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+        else:
+            from_ctime = ctime.struct.field(part)
+        parts.append(
+            pl.coalesce(
+                year_first.struct.field(part), day_first.struct.field(part), from_ctime
+            ).alias(f"_{part}")
         )
-        for part in _PARTS
-    ]
+    return parts
 
 
 def _pad(name: str, width: int) -> pl.Expr:
@@ -369,7 +392,11 @@ def _with_failures(out: pl.DataFrame, field: str) -> pl.DataFrame:
             pl.lit(None, dtype=pl.String).alias("_problem"),
         )
     failed = pl.col("_failed")
-    message = pl.format(f"{field}='{{}}': unparseable date", pl.col("_text"))
+    message = pl.format(
+        f"{field}='{{}}': unparseable date (use a form such as 2021-03-01 or "
+        "2021-03-01T20:00:00Z)",
+        pl.col("_text"),
+    )
     return out.with_columns(
         pl.when(failed).then(pl.col("_text")).otherwise(None).alias("raw_watched_at"),
         pl.when(failed).then(message).otherwise(None).alias("_problem"),

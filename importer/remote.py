@@ -154,8 +154,14 @@ def _episode_ids(ids: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _aired(entry: Mapping[str, Any]) -> int | None:
+    """Return the aired episode count, or None when Simkl does not know it.
+
+    A total of 0 means unknown (an item with no episode list yet), not a
+    show with nothing aired; treating it as 0 would complete every session
+    after its first episode.
+    """
     total = _to_int(entry.get("total_episodes_count"))
-    if total is None:
+    if not total:
         return None
     not_aired = _to_int(entry.get("not_aired_episodes_count")) or 0
     return max(total - not_aired, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -269,3 +270,34 @@ def test_apply_without_terminal_needs_yes(tmp_path):
         assert "--yes" in result.stderr
         assert result.stderr.count("\n") == 1
         assert [r for r in emu.requests if r.path.startswith("/search")] == []
+
+
+def test_show_sessions_survive_read_back(tmp_path):
+    """A read-back after a fault must not split a rewatch pass per episode.
+
+    The auto catalog knows no episode counts; an unknown count must not
+    complete every session after one episode.
+    """
+    show = {"title": "Ep Show", "year": 2019, "ids": {"tvdb": 9100, "tmdb": 9100}}
+    plays = [(1, "2021-01-01T20:00:00.000Z"), (2, "2021-01-01T21:00:00.000Z"),
+             (1, "2021-06-01T20:00:00.000Z"), (2, "2021-06-02T20:00:00.000Z"),
+             (1, "2021-06-03T20:00:00.000Z")]
+    history = [
+        {"id": n, "watched_at": at, "action": "watch", "type": "episode", "show": show,
+         "episode": {"season": 1, "number": ep, "ids": {"tvdb": 9100 + ep}}}
+        for n, (ep, at) in enumerate(plays, start=1)
+    ]
+    export = tmp_path / "history.json"
+    export.write_text(json.dumps(history), encoding="utf-8")
+    with running_emulator(auto_catalog=True) as emu:
+        token = emu.issue_token()
+        emu.faults.script([Fault.apply_then_error(500, method="POST", path=HISTORY)])
+        result = apply(emu, token, export, tmp_path / "j.sqlite3", "2026-09-01T12:00:00Z")
+        assert result.exit_code == 0, result.output
+        from importer.client import SimklClient
+        from importer.remote import read_account
+
+        with SimklClient(emu.base_url, emu.client_id, token) as client:
+            account = read_account(client)
+    sessions = account.filter(pl.col("is_rewatch"))["rewatch_id"].n_unique()
+    assert sessions == 2

@@ -271,7 +271,10 @@ def test_every_row_in_exactly_one_bucket():
     assert len(rows) + len(skipped) == document["summary"]["rows"] == 4
     (invalid,) = [s for s in document["skipped"] if s["reason"] == "invalid"]
     assert invalid["source_row"] == 5
-    assert invalid["detail"] == "year 'abc': not a year; watched_at 'not-a-date': unparseable date"
+    assert invalid["detail"] == (
+        "year 'abc': not a year; watched_at 'not-a-date': unparseable date"
+        " (use a form such as 2021-03-01 or 2021-03-01T20:00:00Z)"
+    )
 
 
 def test_missing_file_is_one_line_exit_2(tmp_path: Path):

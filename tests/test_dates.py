@@ -14,6 +14,8 @@ from importer.dates import DatePolicy, parse_watched_at, policy_from
 
 NOW = datetime(2026, 9, 1, 12, 0, 0, tzinfo=UTC)
 
+SUFFIX = " (use a form such as 2021-03-01 or 2021-03-01T20:00:00Z)"
+
 
 def parse(values: list[str | None], **policy: object) -> pl.DataFrame:
     options = {"timezone": "UTC", "date_anchor": "utc-noon", "now": NOW, **policy}
@@ -142,14 +144,14 @@ def test_unparseable_keeps_text(value: str) -> None:
     out = parse([value])
     assert out["watched_at"][0] is None
     assert out["raw_watched_at"][0] == value
-    assert out["problem"][0] == f"watched_at='{value}': unparseable date"
+    assert out["problem"][0] == f"watched_at='{value}': unparseable date" + SUFFIX
 
 
 def test_problem_appends_to_existing() -> None:
     frame = pl.DataFrame({"when": ["junk"], "problem": ["year='abc': not a year"]})
     out = parse_watched_at(frame, "when", policy_from("UTC", "utc-noon", NOW))
     assert out["problem"][0] == (
-        "year='abc': not a year; watched_at='junk': unparseable date"
+        "year='abc': not a year; watched_at='junk': unparseable date" + SUFFIX
     )
 
 
@@ -228,3 +230,29 @@ def test_naive_time_matches_zoneinfo(value: datetime, zone: str) -> None:
     # reads a skipped hour with the offset before the jump, as the parser does.
     expected = value.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     assert out["watched_at"][0] == expected
+
+
+def test_go_offsets_and_ctime_dates():
+    frame = pl.DataFrame(
+        {
+            "d": [
+                "2017-05-03 21:24:51 +0200 CEST",
+                "2017-05-02 21:24:51 +0000 UTC m=+0.000000001",
+                "Mon Mar 27 00:00:00 2006",
+            ]
+        }
+    )
+    out = parse_watched_at(frame, "d", DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert out["watched_at"].to_list() == [
+        datetime(2017, 5, 3, 19, 24, 51, tzinfo=UTC),
+        datetime(2017, 5, 2, 21, 24, 51, tzinfo=UTC),
+        datetime(2006, 3, 27, 0, 0, 0, tzinfo=UTC),
+    ]
+    assert out["problem"].null_count() == 3
+
+
+def test_zone_name_without_offset_rejected():
+    frame = pl.DataFrame({"d": ["2017-05-03 21:24:51 CEST"]})
+    out = parse_watched_at(frame, "d", DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert out["watched_at"].to_list() == [None]
+    assert out["problem"][0].startswith("watched_at='2017-05-03 21:24:51 CEST'")

@@ -183,6 +183,7 @@ def test_broken_row_case() -> None:
     assert (
         broken["problem"]
         == "year='abc': not a year; watched_at='not-a-date': unparseable date"
+        " (use a form such as 2021-03-01 or 2021-03-01T20:00:00Z)"
     )
     assert events["problem"].null_count() == 3
     assert events["tmdb"].to_list() == [900101, 900102, None, None]

@@ -39,7 +39,9 @@ def _account_sessions(remote: pl.DataFrame) -> dict[int, _AccountSessions]:
     result: dict[int, _AccountSessions] = {}
     aired = remote.group_by("item_id").agg(pl.col("aired_episodes").max()).drop_nulls()
     for item_id, count in aired.iter_rows():
-        result[item_id] = _AccountSessions(aired=count)
+        # A count of 0 carries no information: no show completes at zero.
+        if count > 0:
+            result[item_id] = _AccountSessions(aired=count)
     sessions = (
         remote.filter(pl.col("is_rewatch") & pl.col("rewatch_id").is_not_null())
         .group_by("item_id", "rewatch_id")
