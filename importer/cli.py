@@ -30,9 +30,13 @@ class ImporterGroup(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=ImporterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ImporterGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="simkl-import")
-@click.option("-v", "--verbose", is_flag=True, help="Log each step and request to stderr.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log each step and request to stderr."
+)
 def cli(verbose: bool) -> None:
     """Move a watch history from Trakt, Letterboxd, TV Time, IMDb or any
     CSV/JSON export into Simkl: every viewing once, on its date, with later

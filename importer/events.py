@@ -106,7 +106,9 @@ def empty_events() -> pl.DataFrame:
     return pl.DataFrame(schema=EVENT_SCHEMA)
 
 
-def conform(frame: pl.DataFrame, defaults: Mapping[str, object] | None = None) -> pl.DataFrame:
+def conform(
+    frame: pl.DataFrame, defaults: Mapping[str, object] | None = None
+) -> pl.DataFrame:
     """Return `frame` with every events column, in order, cast to its dtype.
 
     Missing columns are filled from `defaults` (a literal per column) or null.
@@ -209,12 +211,20 @@ def conform_remote(frame: pl.DataFrame) -> pl.DataFrame:
     """Return `frame` with every remote column (events plus session facts)."""
     events = conform(frame, {"source": "simkl", "record": RECORD_WATCH})
     extras = [
-        (pl.col(name).cast(dtype, strict=False) if name in frame.columns
-         else pl.lit(None, dtype=dtype)).alias(name)
+        (
+            pl.col(name).cast(dtype, strict=False)
+            if name in frame.columns
+            else pl.lit(None, dtype=dtype)
+        ).alias(name)
         for name, dtype in REMOTE_EXTRA_SCHEMA.items()
     ]
     return pl.concat(
-        [events, frame.select(extras) if frame.width else pl.DataFrame(schema=REMOTE_EXTRA_SCHEMA)],
+        [
+            events,
+            frame.select(extras)
+            if frame.width
+            else pl.DataFrame(schema=REMOTE_EXTRA_SCHEMA),
+        ],
         how="horizontal",
     ).with_columns(pl.col("is_rewatch").fill_null(False))
 

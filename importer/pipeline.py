@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -66,19 +67,23 @@ def load_events(
     read = read_exports(paths, format=format, mapping=mapping, options=options)
     stage("validate")
     validation = validate_events(read.events, options.now)
-    skipped = pl.concat([conform_skips(read.skipped), validation.reject_skips(read.events)])
+    skipped = pl.concat(
+        [conform_skips(read.skipped), validation.reject_skips(read.events)]
+    )
     log.info(
         "read %d rows from %d files, %d rejected",
         read.events.height,
         len(read.files),
         validation.rejects.select("source_file", "source_row").unique().height,
     )
-    return Prepared(read=read, validation=validation, events=validation.events, skipped=skipped)
+    return Prepared(
+        read=read, validation=validation, events=validation.events, skipped=skipped
+    )
 
 
 def resolve_prepared(
     prepared: Prepared,
-    api: object | None,
+    api: Any,
     *,
     cache_path: str | Path | None = None,
     overrides: str | Path | None = None,
@@ -125,7 +130,9 @@ def _offline_resolution(events: pl.DataFrame) -> dict[str, object]:
 
     watches = events.filter(pl.col("record") == RECORD_WATCH)
     no_id = ~pl.any_horizontal([pl.col(c).is_not_null() for c in ITEM_ID_COLUMNS])
-    items = watches.filter(no_id).select("source", "media_type", "title", "year").unique()
+    items = (
+        watches.filter(no_id).select("source", "media_type", "title", "year").unique()
+    )
     counts = items.group_by("source").len().sort("source")
     return {
         "mode": "offline",
@@ -144,16 +151,15 @@ def plan_prepared(
     stage = on_stage or (lambda _name: None)
     stage("plan")
     plan = build_plan(prepared.events, remote, options)
-    plan.skipped = (
-        pl.concat([prepared.skipped, plan.skipped])
-        .sort("source_file", "source_row", "reason", nulls_last=True)
+    plan.skipped = pl.concat([prepared.skipped, plan.skipped]).sort(
+        "source_file", "source_row", "reason", nulls_last=True
     )
     reasons = plan.skipped.group_by("reason").len().sort("reason")
     plan.summary["rows"] = prepared.read.events.height
     plan.summary["skipped"] = {r: int(n) for r, n in reasons.iter_rows()}
-    plan.summary["rejected"] = prepared.validation.rejects.select(
-        "source_file", "source_row"
-    ).unique().height
+    plan.summary["rejected"] = (
+        prepared.validation.rejects.select("source_file", "source_row").unique().height
+    )
     plan.summary["reject_reasons"] = _top_reasons(prepared.validation.rejects)
     return plan
 
@@ -162,9 +168,9 @@ def _top_reasons(rejects: pl.DataFrame, limit: int = 5) -> dict[str, int]:
     if rejects.height == 0:
         return {}
     counted = (
-        rejects.group_by("column", "reason").len()
+        rejects.group_by("column", "reason")
+        .len()
         .sort(["len", "column", "reason"], descending=[True, False, False])
         .head(limit)
     )
     return {f"{column}: {reason}": int(n) for column, reason, n in counted.iter_rows()}
-

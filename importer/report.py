@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import IO, Any
 
 import polars as pl
@@ -27,8 +28,12 @@ REASON_LABELS = {
 }
 
 
-def _ids(row: dict[str, Any], columns: dict[str, object], prefix: str = "") -> dict[str, Any]:
-    return {name[len(prefix):]: row[name] for name in columns if row.get(name) is not None}
+def _ids(
+    row: dict[str, Any], columns: Mapping[str, object], prefix: str = ""
+) -> dict[str, Any]:
+    return {
+        name[len(prefix) :]: row[name] for name in columns if row.get(name) is not None
+    }
 
 
 def _iso_frame(frame: pl.DataFrame, column: str = "watched_at") -> pl.DataFrame:
@@ -101,7 +106,9 @@ def plan_document(
 
 def rating_entries(events: pl.DataFrame) -> list[dict[str, Any]]:
     """Return the valid rating rows (1 to 10), read now and imported later."""
-    rows = events.filter((pl.col("record") == "rating") & pl.col("rating").is_not_null())
+    rows = events.filter(
+        (pl.col("record") == "rating") & pl.col("rating").is_not_null()
+    )
     entries = []
     for row in _iso_frame(rows).iter_rows(named=True):
         entries.append(
@@ -121,7 +128,9 @@ def rating_entries(events: pl.DataFrame) -> list[dict[str, Any]]:
 
 def dump_json(document: dict[str, Any], stream: IO[str]) -> None:
     """Write `document` as stable, indented JSON."""
-    json.dump(document, stream, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    json.dump(
+        document, stream, indent=2, ensure_ascii=False, sort_keys=False, default=str
+    )
     stream.write("\n")
 
 
@@ -131,10 +140,15 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
     lines = ["Read"]
     for f in prepared.read.files:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(f.counts.items()) if v)
-        lines.append(f"  {f.path} ({f.format}): {f.rows} rows" + (f"; {counts}" if counts else ""))
+        lines.append(
+            f"  {f.path} ({f.format}): {f.rows} rows"
+            + (f"; {counts}" if counts else "")
+        )
     for warning in prepared.read.warnings:
         lines.append(f"  warning: {warning}")
-    lines.append(f"  ratings read {summary['rating_rows']}, watchlist entries read {summary['watchlist_rows']} (not imported yet)")
+    lines.append(
+        f"  ratings read {summary['rating_rows']}, watchlist entries read {summary['watchlist_rows']} (not imported yet)"
+    )
 
     rejected = summary.get("rejected", 0)
     lines.append(f"Rejected rows: {rejected}")
@@ -149,7 +163,9 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
     lines.append(
         f"  {summary['rewatch_sessions']:>6}  rewatch sessions ({summary['rewatch_writes']} viewings)"
     )
-    lines.append(f"  {summary['undated_written']:>6}  written at the unknown-date instant 1970-01-01T00:00:01Z")
+    lines.append(
+        f"  {summary['undated_written']:>6}  written at the unknown-date instant 1970-01-01T00:00:01Z"
+    )
     if summary["extra_plays_not_written"]:
         lines.append(
             f"  {summary['extra_plays_not_written']:>6}  plays counted without dates, not written"
@@ -184,7 +200,9 @@ def _resolution_lines(resolution: dict[str, Any]) -> list[str]:
         return lines
     lines = ["Matching: through Simkl search"]
     for source, counts in sorted(resolution.get("by_source", {}).items()):
-        parts = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in counts.items())
+        parts = ", ".join(
+            f"{name.replace('_', ' ')} {count}" for name, count in counts.items()
+        )
         lines.append(f"  {source}: {parts}")
     if resolution.get("review_lines"):
         lines.append(
@@ -205,5 +223,7 @@ def _reject_lines(rejects: pl.DataFrame) -> list[str]:
         for row in rejects.head(MAX_LISTED_REJECTS).iter_rows(named=True)
     ]
     if rejects.height > MAX_LISTED_REJECTS:
-        lines.append(f"  ... and {rejects.height - MAX_LISTED_REJECTS} more; --json lists them all")
+        lines.append(
+            f"  ... and {rejects.height - MAX_LISTED_REJECTS} more; --json lists them all"
+        )
     return lines

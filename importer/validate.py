@@ -48,13 +48,27 @@ class Validation:
         """Return the rejected rows in skip form, one row per source row."""
         if self.rejects.height == 0:
             return conform_skips(pl.DataFrame(schema=REJECT_SCHEMA))
-        grouped = self.rejects.group_by("source_file", "source_row", maintain_order=True).agg(
+        grouped = self.rejects.group_by(
+            "source_file", "source_row", maintain_order=True
+        ).agg(
             pl.format("{} '{}': {}", "column", pl.col("value").fill_null(""), "reason")
             .str.join("; ")
             .alias("detail")
         )
-        facts = events.select("source_file", "source_row", "media_type", "title", "year", "season", "episode")
-        rows = grouped.join(facts.unique(["source_file", "source_row"]), on=["source_file", "source_row"], how="left")
+        facts = events.select(
+            "source_file",
+            "source_row",
+            "media_type",
+            "title",
+            "year",
+            "season",
+            "episode",
+        )
+        rows = grouped.join(
+            facts.unique(["source_file", "source_row"]),
+            on=["source_file", "source_row"],
+            how="left",
+        )
         return conform_skips(rows.with_columns(pl.lit("invalid").alias("reason")))
 
 
@@ -90,7 +104,12 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
         [pl.col(c).is_null() for c in ("season", "episode")]
     )
     return [
-        ("reader_problem", "problem", "rejected by the reader", pl.col("problem").is_null()),
+        (
+            "reader_problem",
+            "problem",
+            "rejected by the reader",
+            pl.col("problem").is_null(),
+        ),
         ("record", "record", "unknown record kind", pl.col("record").is_in(RECORDS)),
         (
             "media_type",
@@ -104,7 +123,12 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
             f"date is in the future (after {now:%Y-%m-%dT%H:%M:%SZ}); fix the date or the --timezone",
             pl.col("watched_at") <= pl.lit(now),
         ),
-        ("rating_range", "rating", "rating out of range; expected 1 to 10", pl.col("rating").is_between(1, 10)),
+        (
+            "rating_range",
+            "rating",
+            "rating out of range; expected 1 to 10",
+            pl.col("rating").is_between(1, 10),
+        ),
         (
             "year_range",
             "year",
@@ -132,15 +156,22 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
 
 def events_schema(now: datetime) -> pa.DataFrameSchema:
     """Return the pandera schema of the events frame, with row rules for `now`."""
-    columns = {name: pa.Column(dtype, nullable=True) for name, dtype in EVENT_SCHEMA.items()}
-    checks = [_row_check(expr, name, reason) for name, _column, reason, expr in _rules(now)]
-    return pa.DataFrameSchema(columns=columns, checks=checks, strict=True, ordered=True, name="events")
+    columns = {
+        name: pa.Column(dtype, nullable=True) for name, dtype in EVENT_SCHEMA.items()
+    }
+    checks = [
+        _row_check(expr, name, reason) for name, _column, reason, expr in _rules(now)
+    ]
+    return pa.DataFrameSchema(
+        columns=columns, checks=checks, strict=True, ordered=True, name="events"
+    )
 
 
 def _value_text(column: str) -> pl.Expr:
     if column == "watched_at":
         return pl.coalesce(
-            pl.col("raw_watched_at"), pl.col("watched_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            pl.col("raw_watched_at"),
+            pl.col("watched_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
     if column == "year":
         return pl.coalesce(pl.col("raw_year"), pl.col("year").cast(pl.String))
@@ -190,7 +221,12 @@ def _split(events: pl.DataFrame, failures: pl.DataFrame, now: datetime) -> Valid
     rejects = pl.concat(parts).sort("_index")
     bad = rejects["_index"].unique()
     valid = indexed.filter(~pl.col("_index").is_in(bad.implode())).drop("_index")
-    return Validation(events=valid, rejects=rejects.drop("_index").cast(REJECT_SCHEMA))
+    return Validation(
+        events=valid,
+        rejects=rejects.drop("_index").select(
+            [pl.col(name).cast(dtype) for name, dtype in REJECT_SCHEMA.items()]
+        ),
+    )
 
 
 # Readers write problems as "column='value': reason", several joined by "; ".
@@ -207,5 +243,7 @@ def _reader_problems(picked: pl.DataFrame) -> pl.DataFrame:
         "source_row",
         pl.col("problem").str.extract(_PROBLEM, 1).fill_null("row").alias("column"),
         pl.col("problem").str.extract(_PROBLEM, 2).alias("value"),
-        pl.coalesce(pl.col("problem").str.extract(_PROBLEM, 3), pl.col("problem")).alias("reason"),
+        pl.coalesce(
+            pl.col("problem").str.extract(_PROBLEM, 3), pl.col("problem")
+        ).alias("reason"),
     )

@@ -14,7 +14,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLES = SHARED / "samples"
 CASES = SHARED / "cases"
 
-needs_shared = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not present")
+needs_shared = pytest.mark.skipif(
+    not SAMPLES.is_dir(), reason="shared samples not present"
+)
 
 
 def run_plan(*args: str, now: str = "2026-09-01T12:00:00Z") -> dict:
@@ -29,7 +31,9 @@ def run_plan(*args: str, now: str = "2026-09-01T12:00:00Z") -> dict:
 def writes_by_title(document: dict) -> dict[str, list[tuple[str, str, int]]]:
     found: dict[str, list[tuple[str, str, int]]] = {}
     for write in document["writes"]:
-        found.setdefault(write["title"], []).append((write["watched_at"], write["kind"], write["session"]))
+        found.setdefault(write["title"], []).append(
+            (write["watched_at"], write["kind"], write["session"])
+        )
     return {title: sorted(entries) for title, entries in found.items()}
 
 
@@ -54,7 +58,10 @@ def test_letterboxd_sample_uses_watched_date():
     document = run_plan(str(SAMPLES / "letterboxd-2024" / "diary.csv"))
     spirit = [w for w in document["writes"] if w["title"] == "The Spirit of St. Louis"]
     # Logged 2023-08-06 and 2023-08-09; watched 2001-01-27 and 2023-08-06.
-    assert sorted(w["watched_at"] for w in spirit) == ["2001-01-27T12:00:00Z", "2023-08-06T12:00:00Z"]
+    assert sorted(w["watched_at"] for w in spirit) == [
+        "2001-01-27T12:00:00Z",
+        "2023-08-06T12:00:00Z",
+    ]
 
 
 @needs_shared
@@ -96,7 +103,14 @@ def test_imdb_episodes_never_become_movies():
 @needs_shared
 def test_plan_is_byte_identical_on_rerun():
     runner = CliRunner()
-    args = ["plan", "-q", str(SAMPLES / "letterboxd-2024"), str(SAMPLES / "trakt-history"), "--json", "-"]
+    args = [
+        "plan",
+        "-q",
+        str(SAMPLES / "letterboxd-2024"),
+        str(SAMPLES / "trakt-history"),
+        "--json",
+        "-",
+    ]
     env = {"SIMKL_IMPORT_NOW": "2026-09-01T12:00:00Z"}
     first = runner.invoke(cli, args, env=env)
     second = runner.invoke(cli, args, env=env)
@@ -135,7 +149,9 @@ def test_generic_json_watches_become_sessions():
 
 @needs_shared
 def test_play_count_without_dates_not_invented():
-    document = run_plan(str(CASES / "B04_playcount_without_dates.csv"), "--timezone", "Europe/Berlin")
+    document = run_plan(
+        str(CASES / "B04_playcount_without_dates.csv"), "--timezone", "Europe/Berlin"
+    )
     found = writes_by_title(document)
     assert found["Iron Lantern"] == [("2021-08-14T20:05:00Z", "canonical", 0)]
     assert found["Northbound Static"] == [("2020-01-03T18:40:00Z", "canonical", 0)]
@@ -148,7 +164,9 @@ def test_play_count_without_dates_not_invented():
 @needs_shared
 def test_date_only_is_noon_utc_whatever_the_zone():
     for zone in ("UTC", "Pacific/Auckland", "Pacific/Honolulu"):
-        document = run_plan(str(CASES / "B05_letterboxd_date_only_timezone.csv"), "--timezone", zone)
+        document = run_plan(
+            str(CASES / "B05_letterboxd_date_only_timezone.csv"), "--timezone", zone
+        )
         found = writes_by_title(document)
         assert found["Harbor Kites"] == [("2024-12-31T12:00:00Z", "canonical", 0)]
         assert found["Ninth Lamp"] == [("2024-02-29T12:00:00Z", "canonical", 0)]
@@ -183,20 +201,28 @@ def test_unknown_dates_use_sentinel_once():
 def test_watched_csv_adds_only_films_missing_from_diary(tmp_path: Path):
     export = tmp_path / "letterboxd"
     export.mkdir()
-    (export / "diary.csv").write_bytes((CASES / "B02_letterboxd_diary_rewatch.csv").read_bytes())
-    (export / "watched.csv").write_bytes((CASES / "B08_letterboxd_watched_csv_overlap.csv").read_bytes())
+    (export / "diary.csv").write_bytes(
+        (CASES / "B02_letterboxd_diary_rewatch.csv").read_bytes()
+    )
+    (export / "watched.csv").write_bytes(
+        (CASES / "B08_letterboxd_watched_csv_overlap.csv").read_bytes()
+    )
     document = run_plan(str(export))
     found = writes_by_title(document)
     assert found["Velvet Causeway"] == [("1970-01-01T00:00:01Z", "canonical", 0)]
     assert found["Orchid Semaphore"] == [("1970-01-01T00:00:01Z", "canonical", 0)]
     assert len(found["Paper Orchard"]) == 2
-    covered = [s["title"] for s in document["skipped"] if s["reason"] == "covered_by_diary"]
+    covered = [
+        s["title"] for s in document["skipped"] if s["reason"] == "covered_by_diary"
+    ]
     assert sorted(covered) == ["Paper Orchard", "Quiet Meridian"]
 
 
 @needs_shared
 def test_imdb_series_rating_is_not_a_viewing():
-    document = run_plan(str(CASES / "B10_imdb_episode_matched_as_movie.csv"), "--rated-as-watched")
+    document = run_plan(
+        str(CASES / "B10_imdb_episode_matched_as_movie.csv"), "--rated-as-watched"
+    )
     types = {w["title"]: w["media_type"] for w in document["writes"]}
     assert types == {"Homecoming": "show", "Copper Tide": "movie", "Pilot": "show"}
     skipped = {s["title"]: s["reason"] for s in document["skipped"]}
@@ -205,7 +231,9 @@ def test_imdb_series_rating_is_not_a_viewing():
 
 @needs_shared
 def test_specials_with_distinct_episode_ids_stay_apart():
-    document = run_plan(str(CASES / "B12_tvtime_numbering_divergence.csv"), "--timezone", "UTC")
+    document = run_plan(
+        str(CASES / "B12_tvtime_numbering_divergence.csv"), "--timezone", "UTC"
+    )
     office = [w for w in document["writes"] if w["title"] == "Office Hours US"]
     assert [w["episode_ids"]["tvdb"] for w in office] == [9900201, 9900202]
     assert {w["kind"] for w in office} == {"canonical"}
@@ -214,7 +242,9 @@ def test_specials_with_distinct_episode_ids_stay_apart():
 @needs_shared
 def test_rating_date_today_clamped_to_clock():
     document = run_plan(
-        str(CASES / "B16_imdb_header_drift_future.csv"), "--rated-as-watched", now="2024-05-06T09:00:00Z"
+        str(CASES / "B16_imdb_header_drift_future.csv"),
+        "--rated-as-watched",
+        now="2024-05-06T09:00:00Z",
     )
     found = writes_by_title(document)
     assert found["Copper Tide"] == [("2024-05-06T09:00:00Z", "canonical", 0)]
@@ -225,15 +255,27 @@ def test_rating_date_today_clamped_to_clock():
 def test_quoted_titles_arrive_intact():
     document = run_plan(str(CASES / "B17_csv_quoted_titles.csv"))
     titles = sorted(w["title"] for w in document["writes"])
-    assert titles == sorted(["Goodbye, Lantern", 'The "Blue" Ferry', "Line One\nLine Two", "夜の港", "Гавань"])
+    assert titles == sorted(
+        [
+            "Goodbye, Lantern",
+            'The "Blue" Ferry',
+            "Line One\nLine Two",
+            "夜の港",
+            "Гавань",
+        ]
+    )
 
 
 @needs_shared
-@pytest.mark.parametrize("name", ["B18_encoding_utf16le_bom.csv", "B18_encoding_utf8_bom_semicolon.csv"])
+@pytest.mark.parametrize(
+    "name", ["B18_encoding_utf16le_bom.csv", "B18_encoding_utf8_bom_semicolon.csv"]
+)
 def test_encodings_and_delimiters(name: str):
     document = run_plan(str(CASES / name), "--format", "generic")
     found = writes_by_title(document)
-    assert found["Ánimas: Season 1: Part 1"] == [("2022-03-01T12:00:00Z", "canonical", 0)]
+    assert found["Ánimas: Season 1: Part 1"] == [
+        ("2022-03-01T12:00:00Z", "canonical", 0)
+    ]
     assert found["Café Lumière Street"] == [("2022-03-02T12:00:00Z", "canonical", 0)]
 
 
@@ -241,15 +283,23 @@ def test_encodings_and_delimiters(name: str):
 def test_letterboxd_half_stars_double():
     document = run_plan(str(CASES / "B19_letterboxd_rating_scale.csv"))
     ratings = {r["title"]: r["rating"] for r in document["ratings"]}
-    assert ratings == {"Copper Tide": 1, "Glass Orchard": 2, "Paper Orchard": 5, "Quiet Meridian": 7, "Lunar Ferry": 10}
+    assert ratings == {
+        "Copper Tide": 1,
+        "Glass Orchard": 2,
+        "Paper Orchard": 5,
+        "Quiet Meridian": 7,
+        "Lunar Ferry": 10,
+    }
 
 
 @needs_shared
 def test_single_finale_play_writes_one_episode():
-    document = run_plan(str(CASES / "B24_fabricated_completion.json"), now="2026-09-14T16:00:00Z")
-    assert [(w["season"], w["episode"], w["watched_at"]) for w in document["writes"]] == [
-        (7, 22, "2019-05-20T21:00:00Z")
-    ]
+    document = run_plan(
+        str(CASES / "B24_fabricated_completion.json"), now="2026-09-14T16:00:00Z"
+    )
+    assert [
+        (w["season"], w["episode"], w["watched_at"]) for w in document["writes"]
+    ] == [(7, 22, "2019-05-20T21:00:00Z")]
 
 
 @needs_shared
@@ -259,7 +309,10 @@ def test_watch_before_release_written_or_held():
     assert written == ["Bright Tunnel", "Supernova Court"]
     reasons = {s["title"]: s["reason"] for s in document["skipped"]}
     assert reasons == {"Distant Signal": "held_before_release", "Late Bloom": "invalid"}
-    assert sorted(n["title"] for n in document["notes"]) == ["Bright Tunnel", "Supernova Court"]
+    assert sorted(n["title"] for n in document["notes"]) == [
+        "Bright Tunnel",
+        "Supernova Court",
+    ]
 
 
 @needs_shared
@@ -296,15 +349,22 @@ def test_unknown_format_exit_2(tmp_path: Path):
 
 def test_bad_timezone_exit_2(tmp_path: Path):
     export = tmp_path / "diary.csv"
-    export.write_text("Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["plan", str(export), "--timezone", "Mars/Olympus"])
+    export.write_text(
+        "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Tags,Watched Date\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["plan", str(export), "--timezone", "Mars/Olympus"]
+    )
     assert result.exit_code == 2
     assert "Mars/Olympus" in result.stderr
 
 
 def test_json_file_written_only_on_success(tmp_path: Path):
     target = tmp_path / "plan.json"
-    result = CliRunner().invoke(cli, ["plan", str(tmp_path / "missing.csv"), "--json", str(target)])
+    result = CliRunner().invoke(
+        cli, ["plan", str(tmp_path / "missing.csv"), "--json", str(target)]
+    )
     assert result.exit_code == 2
     assert not target.exists()
 
@@ -314,10 +374,28 @@ def test_plan_json_fields(tmp_path: Path):
     export.write_text(
         json.dumps(
             [
-                {"id": 1, "watched_at": "2020-01-01T20:00:00.000Z", "action": "watch", "type": "movie",
-                 "movie": {"title": "Copper Tide", "year": 2011, "ids": {"trakt": 1, "tmdb": 900101}}},
-                {"id": 2, "watched_at": "2021-01-01T20:00:00.000Z", "action": "watch", "type": "movie",
-                 "movie": {"title": "Copper Tide", "year": 2011, "ids": {"trakt": 1, "tmdb": 900101}}},
+                {
+                    "id": 1,
+                    "watched_at": "2020-01-01T20:00:00.000Z",
+                    "action": "watch",
+                    "type": "movie",
+                    "movie": {
+                        "title": "Copper Tide",
+                        "year": 2011,
+                        "ids": {"trakt": 1, "tmdb": 900101},
+                    },
+                },
+                {
+                    "id": 2,
+                    "watched_at": "2021-01-01T20:00:00.000Z",
+                    "action": "watch",
+                    "type": "movie",
+                    "movie": {
+                        "title": "Copper Tide",
+                        "year": 2011,
+                        "ids": {"trakt": 1, "tmdb": 900101},
+                    },
+                },
             ]
         ),
         encoding="utf-8",
@@ -343,7 +421,13 @@ def test_plan_matches_through_search_once(tmp_path: Path, emulator):
         "Glass Orchard,2008,900102,2020-04-01T20:00:00Z\n",
         encoding="utf-8",
     )
-    args = [str(export), "--api-url", emulator.base_url, "--match-cache", str(tmp_path / "cache.sqlite")]
+    args = [
+        str(export),
+        "--api-url",
+        emulator.base_url,
+        "--match-cache",
+        str(tmp_path / "cache.sqlite"),
+    ]
     document = run_plan(*args)
     written = {w["title"]: w["ids"].get("simkl") for w in document["writes"]}
     assert written == {"Copper Tide": 500101, "Glass Orchard": 500102}
@@ -359,7 +443,11 @@ def test_plan_matches_through_search_once(tmp_path: Path, emulator):
 
 B10_CATALOG = {
     "movies": [
-        {"title": "Copper Tide", "year": 2011, "ids": {"simkl": 510001, "imdb": "tt9900603", "tmdb": 900101}}
+        {
+            "title": "Copper Tide",
+            "year": 2011,
+            "ids": {"simkl": 510001, "imdb": "tt9900603", "tmdb": 900101},
+        }
     ],
     "shows": [
         {
@@ -369,8 +457,12 @@ B10_CATALOG = {
             "seasons": [{"number": 1, "aired": 10}],
             "episodes": [{"season": 1, "number": 5, "ids": {"imdb": "tt9900601"}}],
         },
-        {"title": "Lantern Street", "year": 2022, "ids": {"simkl": 610602, "imdb": "tt9900602"},
-         "seasons": [{"number": 1, "aired": 8}]},
+        {
+            "title": "Lantern Street",
+            "year": 2022,
+            "ids": {"simkl": 610602, "imdb": "tt9900602"},
+            "seasons": [{"number": 1, "aired": 8}],
+        },
     ],
 }
 
@@ -389,11 +481,25 @@ def test_imdb_episode_placed_by_its_own_id(tmp_path: Path):
             str(tmp_path / "cache.sqlite"),
         )
     written = {
-        (w["title"], w["media_type"], w["ids"].get("simkl"), w["season"], w["episode"], w["watched_at"])
+        (
+            w["title"],
+            w["media_type"],
+            w["ids"].get("simkl"),
+            w["season"],
+            w["episode"],
+            w["watched_at"],
+        )
         for w in document["writes"]
     }
     assert ("Homecoming", "show", 610700, 1, 5, "2019-03-02T12:00:00Z") in written
-    assert ("Copper Tide", "movie", 510001, None, None, "2019-03-06T12:00:00Z") in written
+    assert (
+        "Copper Tide",
+        "movie",
+        510001,
+        None,
+        None,
+        "2019-03-06T12:00:00Z",
+    ) in written
     assert len(written) == 2
     reasons = {s["title"]: s["reason"] for s in document["skipped"]}
     assert reasons["Lantern Street"] == "not_a_watch_event"

@@ -14,14 +14,23 @@ HOUR = 3600
 def kept(*rows: tuple) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"item_id": pl.Int64, "unit_id": pl.Int64, "_t": pl.Int64, "session": pl.Int32,
-                "session_status": pl.String},
+        schema={
+            "item_id": pl.Int64,
+            "unit_id": pl.Int64,
+            "_t": pl.Int64,
+            "session": pl.Int32,
+            "session_status": pl.String,
+        },
         orient="row",
     )
 
 
 def stored(*rows: tuple) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema={"item_id": pl.Int64, "unit_id": pl.Int64, "_t": pl.Int64}, orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={"item_id": pl.Int64, "unit_id": pl.Int64, "_t": pl.Int64},
+        orient="row",
+    )
 
 
 NO_ACCOUNT = stored()
@@ -33,7 +42,9 @@ def test_valid_plan_passes():
 
 def test_viewings_under_48_hours_rejected():
     with pytest.raises(PlanError, match="48 hours"):
-        check_plan(kept((1, 1, 0, 0, None), (1, 1, 47 * HOUR, 1, "completed")), NO_ACCOUNT)
+        check_plan(
+            kept((1, 1, 0, 0, None), (1, 1, 47 * HOUR, 1, "completed")), NO_ACCOUNT
+        )
 
 
 def test_viewing_close_to_account_rejected():
@@ -42,7 +53,9 @@ def test_viewing_close_to_account_rejected():
 
 
 def test_close_account_rows_alone_pass():
-    check_plan(kept((1, 1, 500 * HOUR, 1, "completed")), stored((1, 1, 0), (1, 1, HOUR)))
+    check_plan(
+        kept((1, 1, 500 * HOUR, 1, "completed")), stored((1, 1, 0), (1, 1, HOUR))
+    )
 
 
 def test_session_past_cap_rejected():

@@ -18,14 +18,27 @@ def hours(n: float) -> datetime:
 
 def frame(*rows: dict) -> pl.DataFrame:
     base = {"source": "test", "source_file": "h.json", "record": "watch"}
-    return conform(pl.DataFrame([{**base, "source_row": i + 1, **row} for i, row in enumerate(rows)]))
+    return conform(
+        pl.DataFrame(
+            [{**base, "source_row": i + 1, **row} for i, row in enumerate(rows)]
+        )
+    )
 
 
 def movie(tmdb: int = 1, at: datetime | None = T0, **extra) -> dict:
-    return {"media_type": "movie", "title": f"Film {tmdb}", "year": 2000, "tmdb": tmdb, "watched_at": at, **extra}
+    return {
+        "media_type": "movie",
+        "title": f"Film {tmdb}",
+        "year": 2000,
+        "tmdb": tmdb,
+        "watched_at": at,
+        **extra,
+    }
 
 
-def episode(season: int, number: int, at: datetime | None, tvdb: int = 60001, **extra) -> dict:
+def episode(
+    season: int, number: int, at: datetime | None, tvdb: int = 60001, **extra
+) -> dict:
     return {
         "media_type": "show",
         "title": "Lantern Street",
@@ -43,11 +56,17 @@ def remote(*rows: dict) -> pl.DataFrame:
 
 
 def kinds(plan) -> list[tuple[str, int]]:
-    return list(zip(plan.writes["kind"].to_list(), plan.writes["session"].to_list(), strict=True))
+    return list(
+        zip(
+            plan.writes["kind"].to_list(), plan.writes["session"].to_list(), strict=True
+        )
+    )
 
 
 def test_gap_anchored_on_kept_viewings():
-    plan = build_plan(frame(movie(at=hours(0)), movie(at=hours(30)), movie(at=hours(60))))
+    plan = build_plan(
+        frame(movie(at=hours(0)), movie(at=hours(30)), movie(at=hours(60)))
+    )
     assert plan.writes["watched_at"].to_list() == [hours(0), hours(60)]
     assert plan.skipped["reason"].to_list() == ["collapsed_48h"]
     assert plan.skipped["source_row"].to_list() == [2]
@@ -59,30 +78,44 @@ def test_exactly_48_hours_is_two_viewings():
 
 
 def test_later_viewings_become_sessions():
-    plan = build_plan(frame(movie(at=hours(0)), movie(at=hours(100)), movie(at=hours(200))))
+    plan = build_plan(
+        frame(movie(at=hours(0)), movie(at=hours(100)), movie(at=hours(200)))
+    )
     assert kinds(plan) == [("canonical", 0), ("rewatch", 1), ("rewatch", 2)]
     assert plan.writes["session_status"].to_list() == [None, "completed", "completed"]
     assert plan.writes["round"].to_list() == [0, 1, 2]
 
 
 def test_rows_already_on_account_are_present():
-    account = remote({"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(1)})
+    account = remote(
+        {"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(1)}
+    )
     plan = build_plan(frame(movie(at=hours(0)), movie(at=hours(100))), account)
     assert kinds(plan) == [("rewatch", 1)]
     assert plan.skipped["reason"].to_list() == ["already_present"]
 
 
 def test_older_viewing_than_account_is_rewatch():
-    account = remote({"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(500)})
+    account = remote(
+        {"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(500)}
+    )
     plan = build_plan(frame(movie(at=hours(0))), account)
     assert kinds(plan) == [("rewatch", 1)]
 
 
 def test_ids_compared_only_in_namespace_and_type():
-    account = remote({"media_type": "movie", "simkl": 9, "tmdb": 81234, "watched_at": hours(24)})
+    account = remote(
+        {"media_type": "movie", "simkl": 9, "tmdb": 81234, "watched_at": hours(24)}
+    )
     events = frame(
-        {"media_type": "show", "title": "Harbor Patrol Weekly", "tvdb": 81234, "season": 2023,
-         "episode": 18, "watched_at": hours(0)},
+        {
+            "media_type": "show",
+            "title": "Harbor Patrol Weekly",
+            "tvdb": 81234,
+            "season": 2023,
+            "episode": 18,
+            "watched_at": hours(0),
+        },
         movie(tmdb=81234, at=hours(24)),
     )
     plan = build_plan(events, account)
@@ -97,7 +130,10 @@ def test_rows_sharing_any_id_are_one_item():
         movie(tmdb=900401, at=datetime(2022, 6, 10, 18, tzinfo=UTC), imdb="tt9800103"),
     )
     plan = build_plan(events)
-    assert plan.writes["watched_at"].to_list() == [UNKNOWN_DATE, datetime(2022, 6, 10, 18, tzinfo=UTC)]
+    assert plan.writes["watched_at"].to_list() == [
+        UNKNOWN_DATE,
+        datetime(2022, 6, 10, 18, tzinfo=UTC),
+    ]
     assert kinds(plan) == [("canonical", 0), ("rewatch", 1)]
     assert plan.writes["item_key"].n_unique() == 1
 
@@ -110,7 +146,9 @@ def test_undated_sentinel_once_per_item():
 
 
 def test_undated_skip_policy_reports_every_row():
-    plan = build_plan(frame(movie(at=None), movie(at=T0, tmdb=2)), options=PlanOptions(undated="skip"))
+    plan = build_plan(
+        frame(movie(at=None), movie(at=T0, tmdb=2)), options=PlanOptions(undated="skip")
+    )
     assert plan.writes["tmdb"].to_list() == [2]
     assert plan.skipped["reason"].to_list() == ["undated"]
 
@@ -138,7 +176,9 @@ def test_rewatch_mark_ignored_when_policy_says():
 
 
 def test_rewatch_mark_with_account_viewing_adds_nothing():
-    account = remote({"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(-1000)})
+    account = remote(
+        {"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(-1000)}
+    )
     plan = build_plan(frame(movie(at=T0, rewatch_hint=True)), account)
     assert kinds(plan) == [("rewatch", 1)]
 
@@ -154,13 +194,24 @@ def test_cap_keeps_earliest_sessions():
 
 
 def test_cap_counts_sessions_on_account():
-    account_rows = [{"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(-10000)}]
+    account_rows = [
+        {"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(-10000)}
+    ]
     account_rows += [
-        {"media_type": "movie", "simkl": 9, "tmdb": 1, "watched_at": hours(-9000 + 100 * i),
-         "is_rewatch": True, "rewatch_id": 100 + i, "session_status": "completed"}
+        {
+            "media_type": "movie",
+            "simkl": 9,
+            "tmdb": 1,
+            "watched_at": hours(-9000 + 100 * i),
+            "is_rewatch": True,
+            "rewatch_id": 100 + i,
+            "session_status": "completed",
+        }
         for i in range(49)
     ]
-    plan = build_plan(frame(movie(at=hours(0)), movie(at=hours(100))), remote(*account_rows))
+    plan = build_plan(
+        frame(movie(at=hours(0)), movie(at=hours(100))), remote(*account_rows)
+    )
     assert kinds(plan) == [("rewatch", 50)]
     assert plan.skipped["reason"].to_list() == ["rewatch_cap"]
 
@@ -176,7 +227,11 @@ def test_show_rewatch_pass_is_one_session():
 
 def test_repeated_episode_splits_session():
     rows = [episode(1, 1, hours(0)), episode(1, 2, hours(24))]
-    rows += [episode(1, 1, hours(1000)), episode(1, 1, hours(2000)), episode(1, 2, hours(2024))]
+    rows += [
+        episode(1, 1, hours(1000)),
+        episode(1, 1, hours(2000)),
+        episode(1, 2, hours(2024)),
+    ]
     plan = build_plan(frame(*rows))
     rewatch = plan.writes.filter(pl.col("kind") == "rewatch").sort("watched_at")
     assert rewatch["session"].to_list() == [1, 2, 2]
@@ -186,23 +241,57 @@ def test_repeated_episode_splits_session():
 def test_session_completes_when_aired_known():
     account = remote(
         *[
-            {"media_type": "show", "simkl": 5, "tvdb": 60001, "season": 1, "episode": e,
-             "watched_at": hours(-1000 + e), "aired_episodes": 2}
+            {
+                "media_type": "show",
+                "simkl": 5,
+                "tvdb": 60001,
+                "season": 1,
+                "episode": e,
+                "watched_at": hours(-1000 + e),
+                "aired_episodes": 2,
+            }
             for e in (1, 2)
         ]
     )
     rows = [episode(1, 1, hours(0)), episode(1, 2, hours(1)), episode(1, 1, hours(100))]
     plan = build_plan(frame(*rows), account)
     assert plan.writes["session"].to_list() == [1, 1, 2]
-    assert plan.writes["session_status"].to_list() == ["completed", "completed", "active"]
+    assert plan.writes["session_status"].to_list() == [
+        "completed",
+        "completed",
+        "active",
+    ]
 
 
 def test_active_account_session_is_continued():
     account = remote(
-        {"media_type": "show", "simkl": 5, "tvdb": 60001, "season": 1, "episode": 1, "watched_at": hours(-1000)},
-        {"media_type": "show", "simkl": 5, "tvdb": 60001, "season": 1, "episode": 2, "watched_at": hours(-990)},
-        {"media_type": "show", "simkl": 5, "tvdb": 60001, "season": 1, "episode": 1, "watched_at": hours(-500),
-         "is_rewatch": True, "rewatch_id": 77, "session_status": "active"},
+        {
+            "media_type": "show",
+            "simkl": 5,
+            "tvdb": 60001,
+            "season": 1,
+            "episode": 1,
+            "watched_at": hours(-1000),
+        },
+        {
+            "media_type": "show",
+            "simkl": 5,
+            "tvdb": 60001,
+            "season": 1,
+            "episode": 2,
+            "watched_at": hours(-990),
+        },
+        {
+            "media_type": "show",
+            "simkl": 5,
+            "tvdb": 60001,
+            "season": 1,
+            "episode": 1,
+            "watched_at": hours(-500),
+            "is_rewatch": True,
+            "rewatch_id": 77,
+            "session_status": "active",
+        },
     )
     plan = build_plan(frame(episode(1, 2, hours(0))), account)
     assert kinds(plan) == [("rewatch", 1)]
@@ -211,15 +300,26 @@ def test_active_account_session_is_continued():
 
 
 def test_free_tier_writes_canonical_only():
-    plan = build_plan(frame(movie(at=hours(0)), movie(at=hours(100))), options=PlanOptions(rewatches=False))
+    plan = build_plan(
+        frame(movie(at=hours(0)), movie(at=hours(100))),
+        options=PlanOptions(rewatches=False),
+    )
     assert kinds(plan) == [("canonical", 0)]
     assert plan.skipped["reason"].to_list() == ["rewatch_not_written_free_tier"]
 
 
 def test_release_hold_and_note():
     events = frame(
-        movie(tmdb=1, at=datetime(2025, 6, 25, 23, 30, tzinfo=UTC), release_date=date(2025, 6, 26)),
-        movie(tmdb=2, at=datetime(2024, 4, 2, 20, tzinfo=UTC), release_date=date(2031, 3, 1)),
+        movie(
+            tmdb=1,
+            at=datetime(2025, 6, 25, 23, 30, tzinfo=UTC),
+            release_date=date(2025, 6, 26),
+        ),
+        movie(
+            tmdb=2,
+            at=datetime(2024, 4, 2, 20, tzinfo=UTC),
+            release_date=date(2031, 3, 1),
+        ),
     )
     plan = build_plan(events)
     assert plan.writes["tmdb"].to_list() == [1]
@@ -239,8 +339,19 @@ def test_episode_ids_keep_specials_apart():
 
 def test_title_only_rows_join_single_item():
     events = frame(
-        {"media_type": "movie", "title": "Inception", "year": 2010, "imdb": "tt1375666", "watched_at": hours(0)},
-        {"media_type": "movie", "title": "Inception", "year": 2010, "watched_at": hours(1)},
+        {
+            "media_type": "movie",
+            "title": "Inception",
+            "year": 2010,
+            "imdb": "tt1375666",
+            "watched_at": hours(0),
+        },
+        {
+            "media_type": "movie",
+            "title": "Inception",
+            "year": 2010,
+            "watched_at": hours(1),
+        },
     )
     plan = build_plan(events)
     assert plan.writes.height == 1

@@ -35,7 +35,9 @@ def test_every_command_is_in_readme():
 def test_readme_options_exist_in_help():
     plan_help = _help("plan")
     for option in sorted(set(re.findall(r"`(--[a-z-]+)", README))):
-        found = any(option in _help(name) for name in cli.commands) or option in plan_help
+        found = (
+            any(option in _help(name) for name in cli.commands) or option in plan_help
+        )
         assert found, f"README mentions {option}, which no command accepts"
 
 

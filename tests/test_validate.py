@@ -11,8 +11,17 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _frame(*rows: dict) -> pl.DataFrame:
-    base = {"source": "test", "source_file": "f.csv", "record": "watch", "media_type": "movie"}
-    return conform(pl.DataFrame([{**base, "source_row": i + 2, **row} for i, row in enumerate(rows)]))
+    base = {
+        "source": "test",
+        "source_file": "f.csv",
+        "record": "watch",
+        "media_type": "movie",
+    }
+    return conform(
+        pl.DataFrame(
+            [{**base, "source_row": i + 2, **row} for i, row in enumerate(rows)]
+        )
+    )
 
 
 def _rejects_of(row: dict) -> list[dict]:
@@ -22,13 +31,20 @@ def _rejects_of(row: dict) -> list[dict]:
 
 
 def test_valid_row_passes():
-    result = validate_events(_frame({"title": "A", "year": 2000, "watched_at": datetime(2020, 1, 1, tzinfo=UTC)}), NOW)
+    result = validate_events(
+        _frame(
+            {"title": "A", "year": 2000, "watched_at": datetime(2020, 1, 1, tzinfo=UTC)}
+        ),
+        NOW,
+    )
     assert result.events.height == 1
     assert result.rejects.height == 0
 
 
 def test_future_date_rejected_with_value():
-    (reject,) = _rejects_of({"title": "A", "watched_at": datetime(2030, 1, 1, tzinfo=UTC)})
+    (reject,) = _rejects_of(
+        {"title": "A", "watched_at": datetime(2030, 1, 1, tzinfo=UTC)}
+    )
     assert reject["column"] == "watched_at"
     assert reject["value"] == "2030-01-01T00:00:00Z"
     assert "future" in reject["reason"]
@@ -37,19 +53,27 @@ def test_future_date_rejected_with_value():
 
 def test_raw_value_shown_for_future_date():
     (reject,) = _rejects_of(
-        {"title": "A", "watched_at": datetime(2030, 1, 1, 12, tzinfo=UTC), "raw_watched_at": "2030-01-01"}
+        {
+            "title": "A",
+            "watched_at": datetime(2030, 1, 1, 12, tzinfo=UTC),
+            "raw_watched_at": "2030-01-01",
+        }
     )
     assert reject["value"] == "2030-01-01"
 
 
 def test_episode_without_numbers_rejected():
-    (reject,) = _rejects_of({"media_type": "show", "title": "S", "tvdb": 5, "season": 1})
+    (reject,) = _rejects_of(
+        {"media_type": "show", "title": "S", "tvdb": 5, "season": 1}
+    )
     assert reject["column"] == "season"
     assert "episode without season or number" in reject["reason"]
 
 
 def test_episode_with_episode_id_only_passes():
-    result = validate_events(_frame({"media_type": "show", "title": "S", "ep_imdb": "tt1"}), NOW)
+    result = validate_events(
+        _frame({"media_type": "show", "title": "S", "ep_imdb": "tt1"}), NOW
+    )
     assert result.events.height == 1
 
 
@@ -76,32 +100,48 @@ def test_year_out_of_range_rejected():
 
 def test_reader_problems_split_per_column():
     rejects = _rejects_of(
-        {"title": "Broken Row", "problem": "year='abc': not a year; watched_at='not-a-date': unparseable date"}
+        {
+            "title": "Broken Row",
+            "problem": "year='abc': not a year; watched_at='not-a-date': unparseable date",
+        }
     )
-    assert [(r["column"], r["value"]) for r in rejects] == [("year", "abc"), ("watched_at", "not-a-date")]
+    assert [(r["column"], r["value"]) for r in rejects] == [
+        ("year", "abc"),
+        ("watched_at", "not-a-date"),
+    ]
 
 
 def test_reject_skips_one_row_per_source_row():
     frame = _frame(
-        {"title": "Broken Row", "problem": "year='abc': not a year; watched_at='not-a-date': unparseable date"},
+        {
+            "title": "Broken Row",
+            "problem": "year='abc': not a year; watched_at='not-a-date': unparseable date",
+        },
         {"title": "Fine", "year": 2001},
     )
     result = validate_events(frame, NOW)
     skips = result.reject_skips(frame)
     assert skips.height == 1
     assert skips["reason"].to_list() == ["invalid"]
-    assert skips["detail"][0] == "year 'abc': not a year; watched_at 'not-a-date': unparseable date"
+    assert (
+        skips["detail"][0]
+        == "year 'abc': not a year; watched_at 'not-a-date': unparseable date"
+    )
     assert result.events["title"].to_list() == ["Fine"]
 
 
 def test_other_rows_survive_rejects():
-    frame = _frame({"title": "A", "rating": 0}, {"title": "B"}, {"title": "C", "year": 3000})
+    frame = _frame(
+        {"title": "A", "rating": 0}, {"title": "B"}, {"title": "C", "year": 3000}
+    )
     result = validate_events(frame, NOW)
     assert result.events["title"].to_list() == ["B"]
     assert sorted(result.rejects["source_row"].to_list()) == [2, 4]
 
 
 def test_episode_id_alone_identifies_row():
-    result = validate_events(_frame({"media_type": "show", "title": None, "ep_tvdb": 4185813}), NOW)
+    result = validate_events(
+        _frame({"media_type": "show", "title": None, "ep_tvdb": 4185813}), NOW
+    )
     assert result.events.height == 1
     assert result.rejects.height == 0

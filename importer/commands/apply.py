@@ -26,6 +26,7 @@ from importer.batch import DEFAULT_BATCH_SIZE
 from importer.client import SimklClient, tier_from_settings
 from importer.commands.common import api_options, make_client
 from importer.commands.planning import (
+    load_with,
     plan_options,
     plan_options_from,
     read_options_from,
@@ -42,7 +43,7 @@ from importer.journal import (
     WriteRecord,
     default_journal_path,
 )
-from importer.pipeline import Prepared, load_events
+from importer.pipeline import Prepared
 from importer.report import skip_entries
 
 
@@ -105,13 +106,7 @@ def apply(params: dict[str, Any]) -> None:
     )
     with client:
         with stage_progress(params["quiet"], stages=3) as on_stage:
-            prepared = load_events(
-                params["exports"],
-                format=params["format_"],
-                mapping=params["mapping"],
-                read_options=read_options,
-                on_stage=on_stage,
-            )
+            prepared = load_with(params, read_options, on_stage)
             resolve_with(prepared, client, params, on_stage)
         settings = client.settings()
         tier = tier_from_settings(settings)

@@ -9,6 +9,7 @@ import click
 
 from importer.commands.common import make_client
 from importer.commands.planning import (
+    load_with,
     plan_options,
     plan_options_from,
     read_options_from,
@@ -17,7 +18,7 @@ from importer.commands.planning import (
     stage_progress,
     with_params,
 )
-from importer.pipeline import load_events, plan_prepared
+from importer.pipeline import plan_prepared
 from importer.report import dump_json, plan_document, render_summary
 
 
@@ -52,15 +53,11 @@ def plan(params: dict[str, Any]) -> None:
     read_options = read_options_from(params)
     options = plan_options_from(params)
     with stage_progress(params["quiet"], stages=4) as on_stage:
-        prepared = load_events(
-            params["exports"],
-            format=params["format_"],
-            mapping=params["mapping"],
-            read_options=read_options,
-            on_stage=on_stage,
-        )
+        prepared = load_with(params, read_options, on_stage)
         if params["api_url"]:
-            with make_client(params["api_url"], params["client_id"], require_token=False) as client:
+            with make_client(
+                params["api_url"], params["client_id"], require_token=False
+            ) as client:
                 resolve_with(prepared, client, params, on_stage)
         else:
             resolve_with(prepared, None, params, on_stage)

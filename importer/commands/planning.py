@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from importer.errors import InputError
 from importer.events import utc_now
-from importer.pipeline import Prepared, machine_timezone, resolve_prepared
+from importer.pipeline import Prepared, load_events, machine_timezone, resolve_prepared
 from importer.plan import PlanOptions
 from importer.readers.base import ReadOptions
 
@@ -23,8 +23,17 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add the export arguments and the read and plan options to `command`."""
     decorators = [
         click.argument("exports", nargs=-1, required=True, metavar="EXPORT..."),
-        click.option("--format", "format_", metavar="F", help="Read every EXPORT as this format instead of detecting it."),
-        click.option("--mapping", metavar="M", help="Mapping file (TOML) or built-in mapping name for CSV/JSON exports."),
+        click.option(
+            "--format",
+            "format_",
+            metavar="F",
+            help="Read every EXPORT as this format instead of detecting it.",
+        ),
+        click.option(
+            "--mapping",
+            metavar="M",
+            help="Mapping file (TOML) or built-in mapping name for CSV/JSON exports.",
+        ),
         click.option(
             "--timezone",
             metavar="TZ",
@@ -82,7 +91,9 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="SQLite file of cached search results (default: in the user's cache folder).",
         ),
         click.option(
-            "--refresh-matches", is_flag=True, help="Search again instead of using cached results."
+            "--refresh-matches",
+            is_flag=True,
+            help="Search again instead of using cached results.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="Hide progress on stderr."),
     ]
@@ -91,8 +102,24 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def load_with(
+    params: dict[str, Any], read_options: ReadOptions, on_stage: Callable[[str], None]
+) -> Prepared:
+    """Read and validate the exports named by the command's options."""
+    return load_events(
+        params["exports"],
+        format=params["format_"],
+        mapping=params["mapping"],
+        read_options=read_options,
+        on_stage=on_stage,
+    )
+
+
 def resolve_with(
-    prepared: Prepared, api: object | None, params: dict[str, Any], on_stage: Callable[[str], None]
+    prepared: Prepared,
+    api: object | None,
+    params: dict[str, Any],
+    on_stage: Callable[[str], None],
 ) -> Prepared:
     """Match the prepared events through `api` (None: offline) per the options."""
     return resolve_prepared(

@@ -10,6 +10,7 @@ import polars as pl
 
 from importer.commands.common import api_options, make_client
 from importer.commands.planning import (
+    load_with,
     plan_options,
     plan_options_from,
     read_options_from,
@@ -17,11 +18,10 @@ from importer.commands.planning import (
     stage_progress,
     with_params,
 )
-from importer.pipeline import load_events, plan_prepared
+from importer.pipeline import plan_prepared
 from importer.remote import read_account
 from importer.report import dump_json
 from importer.verify import VerifyResult, compare, render, result_document
-
 
 # Skip reasons of rows the resolver could not match to one Simkl item.
 UNMATCHED_REASONS = ("not_found", "ambiguous")
@@ -46,13 +46,7 @@ def verify(params: dict[str, Any]) -> None:
     """
     read_options = read_options_from(params)
     with stage_progress(params["quiet"], stages=5) as on_stage:
-        prepared = load_events(
-            params["exports"],
-            format=params["format_"],
-            mapping=params["mapping"],
-            read_options=read_options,
-            on_stage=on_stage,
-        )
+        prepared = load_with(params, read_options, on_stage)
         with make_client(params["api_url"], params["client_id"]) as client:
             # The same matching as apply, so the intended viewings carry the
             # Simkl ids that apply wrote them under.

@@ -29,7 +29,11 @@ def _gap_kept(data: PolarsData) -> pl.LazyFrame:
     previous_unit = pl.col("unit_id").shift(1).fill_null(_NONE)
     gap = pl.col("time") - pl.col("time").shift(1)
     planned_pair = pl.col("planned") | pl.col("planned").shift(1).fill_null(False)
-    too_close = (pl.col("unit_id") == previous_unit) & (gap < rules.MIN_GAP_SECONDS) & planned_pair
+    too_close = (
+        (pl.col("unit_id") == previous_unit)
+        & (gap < rules.MIN_GAP_SECONDS)
+        & planned_pair
+    )
     return data.lazyframe.sort("unit_id", "time").select((~too_close).alias("ok"))
 
 
@@ -39,7 +43,9 @@ def _sessions_capped(data: PolarsData) -> pl.LazyFrame:
 
 def _one_active(data: PolarsData) -> pl.LazyFrame:
     active = pl.when(pl.col("status") == rules.ACTIVE).then(pl.col("session"))
-    count = active.n_unique().over("item_id") - active.is_null().any().over("item_id").cast(pl.UInt32)
+    count = active.n_unique().over("item_id") - active.is_null().any().over(
+        "item_id"
+    ).cast(pl.UInt32)
     return data.lazyframe.select(count <= 1)
 
 
@@ -53,9 +59,19 @@ PLAN_SCHEMA = pa.DataFrameSchema(
         "planned": pa.Column(pl.Boolean),
     },
     checks=[
-        pa.Check(_gap_kept, name="gap", error="two viewings of one movie or episode under 48 hours apart"),
-        pa.Check(_sessions_capped, name="cap", error="more than 50 rewatch sessions on one item"),
-        pa.Check(_one_active, name="active", error="more than one active session on one item"),
+        pa.Check(
+            _gap_kept,
+            name="gap",
+            error="two viewings of one movie or episode under 48 hours apart",
+        ),
+        pa.Check(
+            _sessions_capped,
+            name="cap",
+            error="more than 50 rewatch sessions on one item",
+        ),
+        pa.Check(
+            _one_active, name="active", error="more than one active session on one item"
+        ),
     ],
     name="plan",
 )

@@ -50,7 +50,11 @@ def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
         .agg(pl.col("_order"))
     )
     # Columns that were null throughout come back as nulls, in schema order.
-    missing = [pl.lit(None, dtype=frame.schema[name]).alias(name) for name in ID_PRIORITY if name not in present]
+    missing = [
+        pl.lit(None, dtype=frame.schema[name]).alias(name)
+        for name in ID_PRIORITY
+        if name not in present
+    ]
     return grouped.with_columns(*missing, pl.lit(from_source).alias("_source")).select(
         *_SIGNATURE, "_order", "_source"
     )
@@ -63,14 +67,21 @@ def _edges(signatures: pl.DataFrame) -> pl.DataFrame:
         rows = signatures.filter(pl.col(name).is_not_null())
         if rows.height == 0:
             continue
-        token = pl.concat_str(pl.col("_family"), pl.lit(f":{name}:"), pl.col(name).cast(pl.String))
+        token = pl.concat_str(
+            pl.col("_family"), pl.lit(f":{name}:"), pl.col(name).cast(pl.String)
+        )
         parts.append(
             rows.select("_sig", "_source", token.alias("_token")).with_columns(
                 pl.lit(rank, dtype=pl.Int32).alias("_rank")
             )
         )
     if not parts:
-        schema = {"_sig": pl.Int64, "_source": pl.Boolean, "_token": pl.String, "_rank": pl.Int32}
+        schema = {
+            "_sig": pl.Int64,
+            "_source": pl.Boolean,
+            "_token": pl.String,
+            "_rank": pl.Int32,
+        }
         return pl.DataFrame(schema=schema)
     return pl.concat(parts)
 
@@ -123,7 +134,9 @@ def _keys_of_signatures(signatures: pl.DataFrame) -> pl.DataFrame:
         .join(best_source, on="_label", how="left")
         .select("_sig", pl.coalesce("_best", "_any").alias("item_key"))
     )
-    with_keys = signatures.select("_sig", "_family", "_title").join(keyed, on="_sig", how="left")
+    with_keys = signatures.select("_sig", "_family", "_title").join(
+        keyed, on="_sig", how="left"
+    )
     by_title = (
         with_keys.filter(pl.col("item_key").is_not_null())
         .group_by("_family", "_title")
@@ -148,12 +161,19 @@ def assign_item_keys(
     rows (simkl, then imdb, tmdb, tvdb...), so it does not change when the
     account's rows join the item.
     """
-    remote = remote.with_row_index("_order").with_columns(pl.col("_order").cast(pl.Int64))
+    remote = remote.with_row_index("_order").with_columns(
+        pl.col("_order").cast(pl.Int64)
+    )
     signatures = pl.concat([_signatures(source, True), _signatures(remote, False)])
-    signatures = signatures.with_row_index("_sig").with_columns(pl.col("_sig").cast(pl.Int64))
+    signatures = signatures.with_row_index("_sig").with_columns(
+        pl.col("_sig").cast(pl.Int64)
+    )
     signatures = signatures.join(_keys_of_signatures(signatures), on="_sig")
     items = (
-        signatures.select("item_key").unique().sort("item_key").with_row_index("item_id")
+        signatures.select("item_key")
+        .unique()
+        .sort("item_key")
+        .with_row_index("item_id")
     ).with_columns(pl.col("item_id").cast(pl.Int64))
     signatures = signatures.join(items, on="item_key")
 
@@ -182,9 +202,14 @@ def film_like() -> pl.Expr:
     Movies, and anime without any episode reference: an anime film.
     """
     unplaced = pl.all_horizontal(
-        [pl.col(c).is_null() for c in ("season", "episode", "episode_abs", *EPISODE_ID_COLUMNS)]
+        [
+            pl.col(c).is_null()
+            for c in ("season", "episode", "episode_abs", *EPISODE_ID_COLUMNS)
+        ]
     )
-    return (pl.col("media_type") == "movie") | ((pl.col("media_type") == "anime") & unplaced)
+    return (pl.col("media_type") == "movie") | (
+        (pl.col("media_type") == "anime") & unplaced
+    )
 
 
 def _unit_code() -> pl.Expr:
@@ -193,16 +218,19 @@ def _unit_code() -> pl.Expr:
     Episodes placed only by an episode-level id get null here and a code
     of their own in `assign_unit_ids`.
     """
-    numbered = (
-        pl.col("season").is_between(0, MAX_SEASON)
-        & pl.col("episode").is_between(1, MAX_EPISODE)
-    )
+    numbered = pl.col("season").is_between(0, MAX_SEASON) & pl.col(
+        "episode"
+    ).is_between(1, MAX_EPISODE)
     item = pl.col("item_id").cast(pl.Int64) * (1 << 32)
     return (
         pl.when(film_like())
         .then(item)
         .when(numbered)
-        .then(item + pl.col("season").cast(pl.Int64) * (1 << 16) + pl.col("episode").cast(pl.Int64))
+        .then(
+            item
+            + pl.col("season").cast(pl.Int64) * (1 << 16)
+            + pl.col("episode").cast(pl.Int64)
+        )
         .otherwise(None)
     )
 
@@ -236,7 +264,9 @@ def assign_unit_ids(
     tokens = (
         pl.concat(
             [
-                frame.filter(by_id).select("item_id", _episode_id_token().alias("_token"))
+                frame.filter(by_id).select(
+                    "item_id", _episode_id_token().alias("_token")
+                )
                 for frame in (source, remote)
             ]
         )
@@ -246,7 +276,9 @@ def assign_unit_ids(
     )
     # Negative ids that still ascend in (item, token) order.
     tokens = tokens.select(
-        "item_id", "_token", (pl.col("_code").cast(pl.Int64) - tokens.height).alias("_by_id")
+        "item_id",
+        "_token",
+        (pl.col("_code").cast(pl.Int64) - tokens.height).alias("_by_id"),
     )
 
     def keyed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -268,6 +300,10 @@ def unit_key() -> pl.Expr:
         pl.when(film_like())
         .then(pl.col("item_key"))
         .when(pl.col("unit_id") >= 0)
-        .then(pl.format("{}|s{}e{}", pl.col("item_key"), pl.col("season"), pl.col("episode")))
+        .then(
+            pl.format(
+                "{}|s{}e{}", pl.col("item_key"), pl.col("season"), pl.col("episode")
+            )
+        )
         .otherwise(pl.format("{}|{}", pl.col("item_key"), _episode_id_token()))
     )

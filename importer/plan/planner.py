@@ -56,8 +56,16 @@ def build_plan(
     watches, remote, items = assign_item_keys(watches, remote)
     watches, remote = assign_unit_ids(watches, remote)
     rows = _narrow(watches)
-    stored = remote.select("item_id", "unit_id", _seconds().alias("_t"), "is_rewatch",
-                           "rewatch_id", "session_status", "aired_episodes", "watched_at")
+    stored = remote.select(
+        "item_id",
+        "unit_id",
+        _seconds().alias("_t"),
+        "is_rewatch",
+        "rewatch_id",
+        "session_status",
+        "aired_episodes",
+        "watched_at",
+    )
 
     skipped: list[pl.DataFrame] = []
     notes: list[pl.DataFrame] = []
@@ -74,7 +82,10 @@ def build_plan(
     if not options.rewatches:
         # On a free account no rewatch is written, whatever the cap would allow.
         tier = pl.concat(
-            [kept.filter(pl.col("kind") == rules.REWATCH).select("_order", "_t"), capped.select("_order", "_t")]
+            [
+                kept.filter(pl.col("kind") == rules.REWATCH).select("_order", "_t"),
+                capped.select("_order", "_t"),
+            ]
         )
         kept = kept.filter(pl.col("kind") == rules.CANONICAL)
         capped = capped.filter(pl.lit(False))
@@ -84,35 +95,80 @@ def build_plan(
     skipped = [
         _skips(watches, held, "held_before_release", _held_detail()),
         _skips(watches, undated, *_undated_reason(options)),
-        _skips(watches, present, "already_present",
-               pl.format("already on Simkl (viewing at {})", _iso("_other_t"))),
-        _skips(watches, collapsed, "collapsed_48h",
-               pl.format("within 48 hours of the viewing at {}; one viewing", _iso("_other_t"))),
+        _skips(
+            watches,
+            present,
+            "already_present",
+            pl.format("already on Simkl (viewing at {})", _iso("_other_t")),
+        ),
+        _skips(
+            watches,
+            collapsed,
+            "collapsed_48h",
+            pl.format(
+                "within 48 hours of the viewing at {}; one viewing", _iso("_other_t")
+            ),
+        ),
         _skips(watches, capped, "rewatch_cap", _cap_detail()),
-        _skips(watches, tier, "rewatch_not_written_free_tier",
-               pl.format("rewatch of {} not written: rewatch sessions need Simkl Pro or VIP",
-                         _iso("_t"))),
+        _skips(
+            watches,
+            tier,
+            "rewatch_not_written_free_tier",
+            pl.format(
+                "rewatch of {} not written: rewatch sessions need Simkl Pro or VIP",
+                _iso("_t"),
+            ),
+        ),
     ]
     notes = [
-        _skips(watches, rows_with_extra_plays(watches), "extra_plays",
-               pl.format("{} more plays counted without dates; not written, since their "
-                         "dates are unknown", pl.col("extra_plays"))),
-        _skips(watches, early, "before_release",
-               pl.format("watched {} days before the release date {}",
-                         pl.col("_days_before"), pl.col("release_date"))),
-        _skips(watches, hinted, "rewatch_without_earlier",
-               pl.lit("marked as a rewatch with no earlier viewing; "
-                      "an unknown-date first viewing is added")),
-        _skips(watches, older, "older_than_account",
-               pl.format("earlier than the viewing already on Simkl ({}), which stays "
-                         "canonical; written as a rewatch", _iso("_other_t"))),
+        _skips(
+            watches,
+            rows_with_extra_plays(watches),
+            "extra_plays",
+            pl.format(
+                "{} more plays counted without dates; not written, since their "
+                "dates are unknown",
+                pl.col("extra_plays"),
+            ),
+        ),
+        _skips(
+            watches,
+            early,
+            "before_release",
+            pl.format(
+                "watched {} days before the release date {}",
+                pl.col("_days_before"),
+                pl.col("release_date"),
+            ),
+        ),
+        _skips(
+            watches,
+            hinted,
+            "rewatch_without_earlier",
+            pl.lit(
+                "marked as a rewatch with no earlier viewing; "
+                "an unknown-date first viewing is added"
+            ),
+        ),
+        _skips(
+            watches,
+            older,
+            "older_than_account",
+            pl.format(
+                "earlier than the viewing already on Simkl ({}), which stays "
+                "canonical; written as a rewatch",
+                _iso("_other_t"),
+            ),
+        ),
     ]
 
     writes = _write_frame(watches, kept, items)
     skipped_frame = _sorted_skips(skipped)
     notes_frame = _sorted_skips(notes)
     summary = summarize(events, writes, skipped_frame, notes_frame)
-    return Plan(writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary)
+    return Plan(
+        writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary
+    )
 
 
 def _seconds() -> pl.Expr:
@@ -129,11 +185,15 @@ def _in_source_order(watches: pl.DataFrame) -> pl.DataFrame:
     if not (single_file and watches["source_row"].is_sorted()):
         file_rank = pl.col("source_file").rank("dense")
         watches = watches.sort(file_rank, pl.col("source_row"), nulls_last=True)
-    return watches.with_row_index("_order").with_columns(pl.col("_order").cast(pl.Int64))
+    return watches.with_row_index("_order").with_columns(
+        pl.col("_order").cast(pl.Int64)
+    )
 
 
 def _narrow(watches: pl.DataFrame) -> pl.DataFrame:
-    days_before = (pl.col("release_date") - pl.col("watched_at").dt.date()).dt.total_days()
+    days_before = (
+        pl.col("release_date") - pl.col("watched_at").dt.date()
+    ).dt.total_days()
     return watches.select(
         "_order",
         "item_id",
@@ -151,7 +211,9 @@ def rows_with_extra_plays(watches: pl.DataFrame) -> pl.DataFrame:
     return watches.filter(pl.col("extra_plays") > 0).select("_order")
 
 
-def _skips(watches: pl.DataFrame, rows: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+def _skips(
+    watches: pl.DataFrame, rows: pl.DataFrame, reason: str, detail: pl.Expr
+) -> pl.DataFrame:
     """Gather the source columns of `rows` and give each the reason and detail."""
     if rows.height == 0:
         return pl.DataFrame(schema=SKIP_SCHEMA)
@@ -160,7 +222,9 @@ def _skips(watches: pl.DataFrame, rows: pl.DataFrame, reason: str, detail: pl.Ex
     picked = pl.concat([picked, rows.select(extra)], how="horizontal")
     if "_t" in extra:
         picked = picked.with_columns(
-            pl.from_epoch("_t", time_unit="s").dt.replace_time_zone("UTC").alias("watched_at")
+            pl.from_epoch("_t", time_unit="s")
+            .dt.replace_time_zone("UTC")
+            .alias("watched_at")
         )
     return conform_skips(
         picked.with_columns(pl.lit(reason).alias("reason"), detail.alias("detail"))
@@ -195,7 +259,9 @@ def _cap_detail() -> pl.Expr:
 
 def _undated_reason(options: PlanOptions) -> tuple[str, pl.Expr]:
     if options.undated == "skip":
-        return "undated", pl.lit("no watch date; not written (the undated policy is skip)")
+        return "undated", pl.lit(
+            "no watch date; not written (the undated policy is skip)"
+        )
     return "undated_extra", pl.lit(
         "another undated play of this movie or episode; "
         "only one unknown-date viewing is written"
@@ -214,7 +280,9 @@ def _hold_before_release(
     return rows.filter(~held_mask), held, early
 
 
-def _undated_viewings(rows: pl.DataFrame, options: PlanOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _undated_viewings(
+    rows: pl.DataFrame, options: PlanOptions
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Turn the first undated row of each unit into the unknown-date viewing.
 
     Further undated rows of the unit are reported, not written. With the
@@ -263,7 +331,9 @@ def _sentinels_for_rewatch_marks(
     return pl.concat([rows, sentinels]), marked.select("_order")
 
 
-def _mark_present(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _mark_present(
+    rows: pl.DataFrame, stored: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split off viewings within 48 hours of one the account already holds."""
     if stored.height == 0:
         return rows, pl.DataFrame(schema={"_order": pl.Int64, "_other_t": pl.Int64})
@@ -280,7 +350,9 @@ def _mark_present(rows: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFram
         strategy="nearest",
         check_sortedness=False,
     )
-    close = ((pl.col("_t") - pl.col("_other_t")).abs() < rules.MIN_GAP_SECONDS).fill_null(False)
+    close = (
+        (pl.col("_t") - pl.col("_other_t")).abs() < rules.MIN_GAP_SECONDS
+    ).fill_null(False)
     probe = probe.with_columns(close.alias("_present"))
     present = probe.filter(pl.col("_present")).select("_order", "_other_t")
     kept = probe.filter(~pl.col("_present")).drop("_other_t", "_present")
@@ -309,7 +381,9 @@ def _apply_gap_rule(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     current = np.flatnonzero(np.r_[True, unit_ids[1:] != unit_ids[:-1]])
     while current.size:
         kept[current] = True
-        following = np.searchsorted(combined, combined[current] + rules.MIN_GAP_SECONDS, "left")
+        following = np.searchsorted(
+            combined, combined[current] + rules.MIN_GAP_SECONDS, "left"
+        )
         inside = following < ordered.height
         following = following[inside]
         current = following[unit_ids[following] == unit_ids[current[inside]]]
@@ -333,7 +407,11 @@ def _mark_canonical(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     if stored.height:
         on_account = stored.filter(~pl.col("is_rewatch")).select("unit_id").unique()
         is_canonical = first & ~pl.col("unit_id").is_in(on_account["unit_id"].implode())
-    kind = pl.when(is_canonical).then(pl.lit(rules.CANONICAL)).otherwise(pl.lit(rules.REWATCH))
+    kind = (
+        pl.when(is_canonical)
+        .then(pl.lit(rules.CANONICAL))
+        .otherwise(pl.lit(rules.REWATCH))
+    )
     return kept.with_columns(kind.alias("kind"))
 
 
@@ -344,41 +422,71 @@ def _older_than_account(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFram
         .group_by("unit_id")
         .agg(pl.col("_t").min().alias("_other_t"))
     )
-    rewatches = kept.filter(pl.col("kind") == rules.REWATCH).select("_order", "unit_id", "_t")
-    older = rewatches.join(canonical, on="unit_id").filter(pl.col("_t") < pl.col("_other_t"))
+    rewatches = kept.filter(pl.col("kind") == rules.REWATCH).select(
+        "_order", "unit_id", "_t"
+    )
+    older = rewatches.join(canonical, on="unit_id").filter(
+        pl.col("_t") < pl.col("_other_t")
+    )
     return older.select("_order", "_other_t")
 
 
-def _write_frame(watches: pl.DataFrame, kept: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+def _write_frame(
+    watches: pl.DataFrame, kept: pl.DataFrame, items: pl.DataFrame
+) -> pl.DataFrame:
     """Gather the source columns of kept viewings into the writes frame.
 
     `kept` is in a deterministic order already (canonical viewings by unit
     and time, then rewatches by item and time), so the writes keep it.
     """
     decided = kept.select(
-        "unit_id", "_t", "_note", "kind", "session", "session_status", "rewatch_id", "round"
+        "unit_id",
+        "_t",
+        "_note",
+        "kind",
+        "session",
+        "session_status",
+        "rewatch_id",
+        "round",
     )
-    wanted = [c for c in watches.columns if c in WRITE_SCHEMA or c in ("item_id", "date_note")]
-    source = watches.select(c for c in wanted if c not in decided.columns)[kept["_order"]]
+    wanted = [
+        c for c in watches.columns if c in WRITE_SCHEMA or c in ("item_id", "date_note")
+    ]
+    source = watches.select(c for c in wanted if c not in decided.columns)[
+        kept["_order"]
+    ]
     frame = pl.concat([source, decided], how="horizontal")
 
     # Keys are built once per unit, not once per viewing.
     units = (
-        frame.select("unit_id", "item_id", "media_type", "season", "episode", "episode_abs",
-                     *EPISODE_ID_COLUMNS)
+        frame.select(
+            "unit_id",
+            "item_id",
+            "media_type",
+            "season",
+            "episode",
+            "episode_abs",
+            *EPISODE_ID_COLUMNS,
+        )
         .unique("unit_id", keep="first", maintain_order=True)
         .join(items, on="item_id", how="left")
         .select("unit_id", "item_key", unit_key().alias("unit_key"))
     )
     frame = frame.join(units, on="unit_id", how="left", maintain_order="left")
     frame = frame.with_columns(
-        pl.from_epoch("_t", time_unit="s").dt.replace_time_zone("UTC").dt.cast_time_unit("us")
+        pl.from_epoch("_t", time_unit="s")
+        .dt.replace_time_zone("UTC")
+        .dt.cast_time_unit("us")
         .alias("watched_at"),
         pl.coalesce("_note", "date_note").alias("date_note"),
-        pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias("write_key"),
+        pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias(
+            "write_key"
+        ),
     )
     columns = [
-        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        (pl.col(name) if name in frame.columns else pl.lit(None))
+        .cast(dtype)
+        .alias(name)
         for name, dtype in WRITE_SCHEMA.items()
     ]
     return frame.select(columns)

@@ -94,14 +94,20 @@ def _chain_starts(items: np.ndarray, units: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _simple_sessions(rows: pl.DataFrame, account: dict[int, _AccountSessions]) -> pl.DataFrame:
+def _simple_sessions(
+    rows: pl.DataFrame, account: dict[int, _AccountSessions]
+) -> pl.DataFrame:
     """Sessions of items with no active account session and no aired count."""
     items = rows["item_id"].to_numpy()
     movies = rows["_movie"].to_numpy()
     starts = movies | _chain_starts(items, rows["unit_id"].to_numpy())
-    account_counts = {item: state.count for item, state in account.items() if state.count}
+    account_counts = {
+        item: state.count for item, state in account.items() if state.count
+    }
     counts = (
-        rows["item_id"].replace_strict(account_counts, default=0, return_dtype=pl.Int64).to_numpy()
+        rows["item_id"]
+        .replace_strict(account_counts, default=0, return_dtype=pl.Int64)
+        .to_numpy()
     )
     ordinal = pl.Series(starts).cast(pl.Int64).cum_sum().to_numpy()
     first_of_item = np.r_[True, items[1:] != items[:-1]]
@@ -114,7 +120,9 @@ def _simple_sessions(rows: pl.DataFrame, account: dict[int, _AccountSessions]) -
     )
 
 
-def _stateful_sessions(rows: pl.DataFrame, account: dict[int, _AccountSessions]) -> pl.DataFrame:
+def _stateful_sessions(
+    rows: pl.DataFrame, account: dict[int, _AccountSessions]
+) -> pl.DataFrame:
     """Sessions of items whose account state matters, one row at a time."""
     sessions: list[int] = []
     rewatch_ids: list[int | None] = []
@@ -145,7 +153,9 @@ def _stateful_sessions(rows: pl.DataFrame, account: dict[int, _AccountSessions])
     )
 
 
-def assign_sessions(kept: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def assign_sessions(
+    kept: pl.DataFrame, stored: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add session, session_status, rewatch_id and round; split off capped rows.
 
     `kept` is the planner's narrow frame with `kind`; `stored` the account's
@@ -159,9 +169,13 @@ def assign_sessions(kept: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFr
         pl.lit(None, dtype=pl.String).alias("session_status"),
         pl.lit(0, dtype=pl.Int32).alias("round"),
     )
-    rewatch = kept.filter(pl.col("kind") == rules.REWATCH).sort("item_id", "_t", "unit_id", "_order")
+    rewatch = kept.filter(pl.col("kind") == rules.REWATCH).sort(
+        "item_id", "_t", "unit_id", "_order"
+    )
     stateful_items = [
-        item for item, state in account.items() if state.active is not None or state.aired is not None
+        item
+        for item, state in account.items()
+        if state.active is not None or state.aired is not None
     ]
     is_stateful = pl.col("item_id").is_in(stateful_items) & ~pl.col("_movie")
     parts = [
@@ -201,8 +215,12 @@ def _session_states(rewatch: pl.DataFrame) -> pl.DataFrame:
     item_run = np.cumsum(new_item) - 1
     session_run = np.cumsum(new_session) - 1
     last_session = np.maximum.reduceat(sessions, np.flatnonzero(new_item))[item_run]
-    session_completed = np.logical_or.reduceat(completed, np.flatnonzero(new_session))[session_run]
-    sessions_before_item = (np.cumsum(new_session) - 1)[np.flatnonzero(new_item)][item_run]
+    session_completed = np.logical_or.reduceat(completed, np.flatnonzero(new_session))[
+        session_run
+    ]
+    sessions_before_item = (np.cumsum(new_session) - 1)[np.flatnonzero(new_item)][
+        item_run
+    ]
     round_number = session_run - sessions_before_item + 1
 
     state = np.where(session_completed, 2, np.where(sessions == last_session, 1, 0))

@@ -18,23 +18,33 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
 
 
 def summarize(
-    events: pl.DataFrame, writes: pl.DataFrame, skipped: pl.DataFrame, notes: pl.DataFrame
+    events: pl.DataFrame,
+    writes: pl.DataFrame,
+    skipped: pl.DataFrame,
+    notes: pl.DataFrame,
 ) -> dict[str, Any]:
     """Count rows, writes, sessions and skip reasons of a plan."""
     records = _counts(events.select("record"), "record")
     kinds = _counts(writes.select("kind"), "kind")
     rewatch = writes.lazy().filter(pl.col("kind") == rules.REWATCH)
-    session_rows = rewatch.select("media_type", "item_key", "session").unique().collect()
+    session_rows = (
+        rewatch.select("media_type", "item_key", "session").unique().collect()
+    )
     by_media: dict[str, dict[str, int]] = {}
     for media_type, kind, count in (
-        writes.group_by("media_type", "kind").len().sort("media_type", "kind").iter_rows()
+        writes.group_by("media_type", "kind")
+        .len()
+        .sort("media_type", "kind")
+        .iter_rows()
     ):
         by_media.setdefault(media_type, {})[kind] = int(count)
     for media_type, count in _counts(session_rows, "media_type").items():
         by_media.setdefault(media_type, {})["rewatch_sessions"] = count
     undated_written = int((writes["watched_at"] == rules.UNKNOWN_DATE).sum())
-    extra_plays = events.lazy().filter(pl.col("record") == RECORD_WATCH).select(
-        pl.col("extra_plays").sum()
+    extra_plays = (
+        events.lazy()
+        .filter(pl.col("record") == RECORD_WATCH)
+        .select(pl.col("extra_plays").sum())
     )
     return {
         "rows": events.height,
@@ -50,6 +60,8 @@ def summarize(
         "extra_plays_not_written": int(extra_plays.collect().item() or 0),
         "skipped": _counts(skipped, "reason"),
         "notes": _counts(notes, "reason"),
-        "date_notes": _counts(writes.filter(pl.col("date_note").is_not_null()), "date_note"),
+        "date_notes": _counts(
+            writes.filter(pl.col("date_note").is_not_null()), "date_note"
+        ),
         "by_media_type": by_media,
     }
