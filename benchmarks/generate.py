@@ -11,7 +11,7 @@ Two formats are written:
 
 - ``trakt``: the Trakt API history shape (``/sync/history``), a JSON array,
   newest first, one entry per line. An undated play has ``"watched_at": null``.
-- ``csv``: the generic mapped CSV with the columns
+- ``csv``: the generic CSV layout of ``mappings/README.md`` with the columns
   in ``CSV_COLUMNS``, oldest first, undated plays last with an empty
   ``watched_at``.
 
