@@ -16,10 +16,12 @@ sets that status explicitly (movie sessions start completed and need none).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import polars as pl
@@ -175,8 +177,10 @@ def _pack_round(group: pl.DataFrame, batch_size: int) -> Iterator[tuple[Entry, .
     """Yield the entries of each request of one round."""
     current: list[Entry] = []
     room = batch_size
-    for (_,), item_rows in group.group_by("item_key", maintain_order=True):
-        records = item_rows.to_dicts()
+    # Rows are sorted by item within the round, so each item is one run;
+    # converting the round once is far cheaper than a frame per item.
+    for _, item_rows in itertools.groupby(group.to_dicts(), key=itemgetter("item_key")):
+        records = list(item_rows)
         start = 0
         while start < len(records):
             take = min(room, len(records) - start)

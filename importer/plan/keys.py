@@ -42,11 +42,15 @@ def _title() -> pl.Expr:
 
 
 def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
-    """Return each distinct id combination once, with the rows that have it."""
+    """Return each distinct id combination once, with the rows that have it.
+
+    Rows are grouped on the raw columns first; the family and the
+    normalized title are then computed once per group, not once per row.
+    """
     present = [name for name in ID_PRIORITY if frame[name].null_count() < frame.height]
     grouped = (
-        frame.select(_family(), *present, _title(), "_order")
-        .group_by(["_family", *present, "_title"])
+        frame.select("media_type", *present, "title", "year", "_order")
+        .group_by(["media_type", *present, "title", "year"])
         .agg(pl.col("_order"))
     )
     # Columns that were null throughout come back as nulls, in schema order.
@@ -55,9 +59,9 @@ def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
         for name in ID_PRIORITY
         if name not in present
     ]
-    return grouped.with_columns(*missing, pl.lit(from_source).alias("_source")).select(
-        *_SIGNATURE, "_order", "_source"
-    )
+    return grouped.with_columns(
+        _family(), _title(), *missing, pl.lit(from_source).alias("_source")
+    ).select(*_SIGNATURE, "_order", "_source")
 
 
 def _edges(signatures: pl.DataFrame) -> pl.DataFrame:
@@ -93,7 +97,19 @@ def _components(edges: pl.DataFrame) -> pl.DataFrame:
     label of its signatures, a signature the smallest label of its tokens,
     until nothing changes (two or three passes for real exports).
     """
-    labels = edges.select("_sig").unique().with_columns(pl.col("_sig").alias("_label"))
+    all_labels = (
+        edges.select("_sig").unique().with_columns(pl.col("_sig").alias("_label"))
+    )
+    # Only signatures that share a token with another one can merge; the
+    # rest, usually nearly all, keep their own label without any pass.
+    shared = edges.group_by("_token").agg(pl.col("_sig").n_unique().alias("_n"))
+    shared = shared.filter(pl.col("_n") > 1).select("_token")
+    if shared.height == 0:
+        return all_labels
+    involved = edges.join(shared, on="_token").select("_sig").unique()
+    alone = all_labels.join(involved, on="_sig", how="anti")
+    edges = edges.join(involved, on="_sig")
+    labels = involved.with_columns(pl.col("_sig").alias("_label"))
     while True:
         by_token = (
             edges.join(labels, on="_sig").group_by("_token").agg(pl.col("_label").min())
@@ -108,7 +124,7 @@ def _components(edges: pl.DataFrame) -> pl.DataFrame:
         changed = updated.join(labels, on=["_sig", "_label"], how="anti").height
         labels = updated
         if changed == 0:
-            return labels
+            return pl.concat([alone, labels.select(alone.columns)])
 
 
 def _keys_of_signatures(signatures: pl.DataFrame) -> pl.DataFrame:
