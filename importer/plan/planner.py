@@ -67,9 +67,6 @@ def build_plan(
         "watched_at",
     )
 
-    skipped: list[pl.DataFrame] = []
-    notes: list[pl.DataFrame] = []
-
     rows, held, early = _hold_before_release(rows, options)
     rows, undated = _undated_viewings(rows, options)
     rows, hinted = _sentinels_for_rewatch_marks(rows, stored, options)
@@ -92,7 +89,32 @@ def build_plan(
     older = _older_than_account(kept, stored)
     check_plan(kept, stored)
 
-    skipped = [
+    skipped = _skip_frames(
+        watches, options, held, undated, present, collapsed, capped, tier
+    )
+    notes = _note_frames(watches, early, hinted, older)
+
+    writes = _write_frame(watches, kept, items)
+    skipped_frame = _sorted_skips(skipped)
+    notes_frame = _sorted_skips(notes)
+    summary = summarize(events, writes, skipped_frame, notes_frame)
+    return Plan(
+        writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary
+    )
+
+
+def _skip_frames(
+    watches: pl.DataFrame,
+    options: PlanOptions,
+    held: pl.DataFrame,
+    undated: pl.DataFrame,
+    present: pl.DataFrame,
+    collapsed: pl.DataFrame,
+    capped: pl.DataFrame,
+    tier: pl.DataFrame,
+) -> list[pl.DataFrame]:
+    """Build the skip rows of every source row the plan does not write."""
+    return [
         _skips(watches, held, "held_before_release", _held_detail()),
         _skips(watches, undated, *_undated_reason(options)),
         _skips(
@@ -120,7 +142,16 @@ def build_plan(
             ),
         ),
     ]
-    notes = [
+
+
+def _note_frames(
+    watches: pl.DataFrame,
+    early: pl.DataFrame,
+    hinted: pl.DataFrame,
+    older: pl.DataFrame,
+) -> list[pl.DataFrame]:
+    """Build the notes about rows that are written but deserve a remark."""
+    return [
         _skips(
             watches,
             rows_with_extra_plays(watches),
@@ -161,14 +192,6 @@ def build_plan(
             ),
         ),
     ]
-
-    writes = _write_frame(watches, kept, items)
-    skipped_frame = _sorted_skips(skipped)
-    notes_frame = _sorted_skips(notes)
-    summary = summarize(events, writes, skipped_frame, notes_frame)
-    return Plan(
-        writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary
-    )
 
 
 def _seconds() -> pl.Expr:
