@@ -282,6 +282,8 @@ def test_encodings_and_delimiters(name: str):
 @needs_shared
 def test_letterboxd_half_stars_double():
     document = run_plan(str(CASES / "B19_letterboxd_rating_scale.csv"))
+    rated_at = {r["title"]: r["rated_at"] for r in document["ratings"]}
+    assert rated_at["Copper Tide"] == "2021-05-01T12:00:00Z"
     ratings = {r["title"]: r["rating"] for r in document["ratings"]}
     assert ratings == {
         "Copper Tide": 1,
@@ -504,3 +506,11 @@ def test_imdb_episode_placed_by_its_own_id(tmp_path: Path):
     reasons = {s["title"]: s["reason"] for s in document["skipped"]}
     assert reasons["Lantern Street"] == "not_a_watch_event"
     assert reasons["Pilot"] == "not_found"
+
+
+@needs_shared
+def test_trakt_rating_keeps_rated_at():
+    document = run_plan(str(SAMPLES / "trakt-api-backup" / "ratings-episodes.json"))
+    (rating,) = document["ratings"]
+    assert rating["rating"] == 6
+    assert rating["rated_at"] == "2016-04-10T15:34:18Z"

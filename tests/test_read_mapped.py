@@ -79,7 +79,13 @@ def test_imdb_episode_case_ratings_mode() -> None:
     assert events["ep_imdb"].to_list() == ["tt9900601", None, None, "tt9900604"]
     assert events["imdb"].to_list() == [None, "tt9900602", "tt9900603", None]
     assert events["season"].null_count() == 4
-    assert events["watched_at"].null_count() == 4
+    # A rating row's date is when it was rated, anchored like any date.
+    assert events["watched_at"].to_list() == [
+        utc(2019, 3, 2, 12),
+        utc(2019, 3, 5, 12),
+        utc(2019, 3, 6, 12),
+        utc(2019, 3, 7, 12),
+    ]
 
 
 def test_imdb_episode_case_rated_as_watched() -> None:

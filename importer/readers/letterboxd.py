@@ -189,16 +189,23 @@ def _build(tables: Tables, policy: DatePolicy) -> ReaderOutput:
         events.append(_events(views, RECORD_WATCH))
         skips.append(skipped)
         summaries.append(_summary(item, frame.height, counts))
-    more_events, more_summaries = _build_lists(tables)
+    more_events, more_summaries = _build_lists(tables, policy)
     return events + more_events, skips, summaries + more_summaries
 
 
-def _build_lists(tables: Tables) -> tuple[list[pl.DataFrame], list[FileSummary]]:
-    """Read ratings and watchlist rows, and count liked films."""
+def _build_lists(
+    tables: Tables, policy: DatePolicy
+) -> tuple[list[pl.DataFrame], list[FileSummary]]:
+    """Read ratings and watchlist rows, and count liked films.
+
+    A rating row's `watched_at` is the date it was rated (the file's `Date`),
+    never a viewing: rating rows are not planned as viewings.
+    """
     events: list[pl.DataFrame] = []
     summaries: list[FileSummary] = []
     for item, frame in tables.get(RATINGS, []):
         rated = with_rating(frame, "Rating", "5", half_steps=True)
+        rated = parse_watched_at(rated, "Date", policy)
         events.append(_events(rated, RECORD_RATING))
         summaries.append(_summary(item, frame.height, {"ratings": frame.height}))
     for item, frame in tables.get(WATCHLIST, []):

@@ -295,9 +295,11 @@ def _dates(
     policy: DatePolicy,
     as_watch: bool,
 ) -> pl.DataFrame:
-    """Parse watched_at for viewings; mark bulk timestamps and rating dates."""
+    """Parse watched_at for viewings and rating rows; mark bulk timestamps."""
     is_watch = pl.col("record") == RECORD_WATCH
-    raw = pl.when(is_watch).then(_column(columns, "watched_at")).otherwise(None)
+    # A rating row keeps its date too: it is when the rating was given.
+    dated = is_watch | (pl.col("record") == RECORD_RATING)
+    raw = pl.when(dated).then(_column(columns, "watched_at")).otherwise(None)
     work = parse_watched_at(work.with_columns(raw.alias("_when")), "_when", policy)
     if as_watch:
         work = work.with_columns(

@@ -250,7 +250,14 @@ def _episode_columns(frame: pl.DataFrame) -> list[pl.Expr]:
 
 
 # Raw fields that the readers use after the common columns are extracted.
-_PASSTHROUGH = ("watched_at", "last_watched_at", "plays", "seasons", "rating")
+_PASSTHROUGH = (
+    "watched_at",
+    "last_watched_at",
+    "rated_at",
+    "plays",
+    "seasons",
+    "rating",
+)
 
 
 def _base(table: TraktTable) -> pl.DataFrame:
@@ -309,7 +316,7 @@ def read_trakt(tables: list[TraktTable], policy: DatePolicy) -> ReaderOutput:
         if table.shape == AGGREGATE:
             add(table, *_aggregate(table, policy, seen))
         elif table.shape == RATINGS:
-            add(table, *_ratings(table))
+            add(table, *_ratings(table, policy))
         elif table.shape == WATCHLIST:
             add(table, *_watchlist(table))
         elif table.shape == IGNORED:
@@ -461,9 +468,14 @@ def _explode_episodes(shows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return episodes, without
 
 
-def _ratings(table: TraktTable) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _ratings(
+    table: TraktTable, policy: DatePolicy
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = _base(table).with_columns(pl.col("rating").cast(pl.String).alias("_rating"))
     frame = with_rating(frame, "_rating")
+    # A rating row's date is when it was rated, never a viewing.
+    if "rated_at" in frame.columns:
+        frame = parse_watched_at(frame, "rated_at", policy)
     frame = frame.with_columns(
         pl.when(pl.col("_type") == "episode")
         .then(pl.lit("show"))
