@@ -132,9 +132,10 @@ def _load(item: LetterboxdFile) -> pl.DataFrame:
     frame = read_table(item.decoded, item.source.display)
     missing = [c for c in _REQUIRED[item.kind] if c not in frame.columns]
     if missing:
+        seen = ", ".join(c for c in frame.columns if not c.startswith("_"))
         raise ReadError(
             f"missing column {', '.join(missing)} in a Letterboxd {item.kind} file "
-            f"(columns: {', '.join(c for c in frame.columns if not c.startswith('_'))})",
+            f"(columns: {seen})",
             file=item.source.display,
             hint="Pass the file exactly as Letterboxd exported it.",
         )
