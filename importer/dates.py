@@ -22,13 +22,12 @@ and `problem` columns of the events frame. The rules:
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
+import tzlocal
 
 from importer.events import (
     PRECISION_DATE,
@@ -95,23 +94,13 @@ class DatePolicy:
 
 def local_zone_name() -> str:
     """Return the IANA name of the machine's time zone, or "UTC" if unknown."""
-    name = os.environ.get("TZ", "").lstrip(":")
+    try:
+        name = tzlocal.get_localzone_name()
+    except Exception:  # noqa: BLE001 - any failure to detect means UTC
+        name = None
     if name and _is_zone(name):
         return name
-    localtime = Path("/etc/localtime")
-    if localtime.is_symlink():
-        target = str(localtime.resolve())
-        marker = "zoneinfo/"
-        if marker in target:
-            name = target.split(marker, 1)[1]
-            if _is_zone(name):
-                return name
-    timezone_file = Path("/etc/timezone")
-    if timezone_file.is_file():
-        name = timezone_file.read_text(encoding="utf-8").strip()
-        if _is_zone(name):
-            return name
-    logger.debug("machine time zone not found, using UTC")
+    logger.warning("could not detect the machine's time zone; using UTC")
     return "UTC"
 
 

@@ -39,17 +39,6 @@ class Prepared:
     resolution: dict[str, object] = field(default_factory=dict)
 
 
-def machine_timezone() -> str:
-    """Return the IANA name of this machine's time zone (UTC if unknown)."""
-    try:
-        import tzlocal
-
-        return tzlocal.get_localzone_name() or "UTC"
-    except Exception:  # noqa: BLE001 - any failure to detect means UTC
-        log.warning("could not detect the machine's time zone; using UTC")
-        return "UTC"
-
-
 def load_events(
     paths: Sequence[str | Path],
     *,

@@ -12,9 +12,10 @@ from typing import Any
 import click
 from tqdm import tqdm
 
+from importer.dates import local_zone_name
 from importer.errors import InputError
 from importer.events import utc_now
-from importer.pipeline import Prepared, load_events, machine_timezone, resolve_prepared
+from importer.pipeline import Prepared, load_events, resolve_prepared
 from importer.plan import PlanOptions
 from importer.readers.base import ReadOptions
 
@@ -135,7 +136,7 @@ def resolve_with(
 def check_timezone(name: str | None) -> str:
     """Return a valid IANA zone name: `name`, or this machine's zone."""
     if name is None:
-        return machine_timezone()
+        return local_zone_name()
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
