@@ -2,7 +2,7 @@
 
 Each command parses options, calls one core function and renders its result.
 Errors the tool raises on purpose become one line on stderr and an exit
-status (2 for bad input, 1 for a failed run); never a traceback.
+status: 2 for bad input, 1 for a failed run. No traceback is shown.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ class JournalError(ImporterError):
 class ApiError(ImporterError):
     """A Simkl API call failed.
 
-    `retryable` tells whether sending the same request again can help (429,
+    `retryable` is True when sending the same request again can help (429,
     5xx and transport errors); `status` is the HTTP status or None when no
     response arrived. `outcome_unknown` is set when a write may have been
     applied although no usable response came back (5xx, timeout, dropped

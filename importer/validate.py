@@ -2,7 +2,7 @@
 
 Each rule is a pandera check. A row that fails any check is removed from the
 events and reported as a reject that keeps its file, row, column, value and
-a plain reason; the other rows go on.
+a plain reason. The other rows go on.
 """
 
 from __future__ import annotations

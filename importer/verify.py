@@ -62,7 +62,7 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        """Whether every intended viewing is stored exactly once and every row matched."""
+        """True when every intended viewing is stored once and every row matched."""
         return self.differences.height == 0 and self.unmatched.height == 0
 
 

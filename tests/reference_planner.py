@@ -21,7 +21,7 @@ The rules it applies, per movie and per episode (a "unit") and per item:
   current one is completed because every aired episode was watched in it
   (only when the aired count is known). The account's active session is
   continued first.
-- An item holds at most 50 sessions, counting the account's. Past the cap the
+- An item has at most 50 sessions, counting the account's. Past the cap the
   earliest viewings are kept and the rest are reported.
 - Rows without a date give one viewing at the unknown-date instant per unit,
   and further undated rows are reported. A row marked as a rewatch with no earlier

@@ -275,7 +275,7 @@ def test_apply_without_terminal_needs_yes(tmp_path):
 def test_show_sessions_survive_read_back(tmp_path):
     """A read-back after a fault must not split a rewatch pass per episode.
 
-    The auto catalog knows no episode counts; an unknown count must not
+    The auto catalog has no episode counts; an unknown count must not
     complete every session after one episode.
     """
     show = {"title": "Ep Show", "year": 2019, "ids": {"tvdb": 9100, "tmdb": 9100}}

@@ -63,7 +63,7 @@ class HistoryResult:
     def only_capped(self) -> bool:
         """Return True when nothing was added and every write hit the cap.
 
-        Simkl answers such a request with 200 OK (nothing created) rather
+        Simkl responds to such a request with 200 OK (nothing created) rather
         than 201; the capped writes are listed under `not_added`.
         """
         if any(self.added.values()) or any(self.not_found.values()):

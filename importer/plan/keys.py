@@ -11,9 +11,9 @@ A unit is what the 48-hour rule and canonical history apply to: the movie
 itself, or one episode of a show (by season and number, or by an
 episode-level id when the source has no usable numbering).
 
-The work is done once per distinct combination of ids, not per row, and
-rows get integer ids (`item_id`, `unit_id`) so that later steps sort and
-group on integers; the readable keys are joined back only where needed.
+The work is done once per distinct combination of ids, not per row. Rows
+get integer ids (`item_id`, `unit_id`) so that later steps sort and group
+on integers, and the readable keys are joined back only where needed.
 """
 
 from __future__ import annotations

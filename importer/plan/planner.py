@@ -9,7 +9,7 @@ Steps, each a function below:
 6. the frames of writes, skipped rows and notes, and the summary.
 
 The rules run on a narrow frame of integers (row order, item, unit, epoch
-seconds), which keeps sorting a million rows cheap; the wide source columns
+seconds), which keeps sorting a million rows cheap. The wide source columns
 are gathered back by row order only for the output.
 """
 
@@ -45,7 +45,7 @@ def build_plan(
     """Plan the writes that bring the account to the source's history.
 
     `events` is a conformed events frame of valid rows (rows of other
-    records than "watch" are ignored); `remote` is what the account holds
+    records than "watch" are ignored); `remote` is what the account contains
     (REMOTE_SCHEMA), or None for an empty account. The result is
     deterministic: the same input in any row order gives the same plan.
     """

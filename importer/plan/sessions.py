@@ -1,10 +1,10 @@
 """Rewatch sessions: how Simkl groups an item's later viewings.
 
 A movie rewatch is a session of its own, completed at once. A show's
-rewatched episodes join the item's current session in time order; a new
-session starts when the current one already contains that episode (the conflict
-split) or has completed (every aired episode watched, when the aired count is
-known). The account's active session, if any, is the current one at the
+rewatched episodes join the item's current session in time order. A new
+session starts when the current one already contains that episode (the
+conflict split) or has completed (every aired episode watched, when the
+aired count is known). The account's active session, if any, is the current one at the
 start. Sessions past the cap are not created, and their viewings are
 reported, the earliest kept.
 """
@@ -192,7 +192,7 @@ def assign_sessions(
 def _session_states(rewatch: pl.DataFrame) -> pl.DataFrame:
     """Set each session's final state and the round it is posted in.
 
-    A session that completed stays completed; otherwise the item's last
+    A session that completed stays completed. Otherwise the item's last
     session stays active and every earlier one is closed, because Simkl
     keeps at most one active session per item. The round is the session's
     rank among the item's sessions that this plan writes to.

@@ -155,7 +155,7 @@ class TargetEpisode:
 
 
 def parse_episode_list(payload: Any) -> list[TargetEpisode]:
-    """Return the episodes of a `/tv/episodes/{id}` or `/anime/episodes/{id}` answer.
+    """Return the episodes of a `/tv/episodes/{id}` or `/anime/episodes/{id}` response.
 
     Specials (type "special") without a season count as season 0. External
     ids are kept as strings so that ids of every namespace compare alike.
@@ -188,7 +188,7 @@ def parse_episode_list(payload: Any) -> list[TargetEpisode]:
 
 
 def get_or_empty(api: SearchApi, path: str, params: Params) -> Any:
-    """GET `path`, treating 404 (unknown item) as an empty answer."""
+    """GET `path`, treating 404 (unknown item) as an empty response."""
     try:
         return api.get(path, params)
     except ApiError as error:

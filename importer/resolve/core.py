@@ -293,7 +293,7 @@ class _Run:
 
 @contextmanager
 def _resumable(what: str) -> Iterator[None]:
-    """Turn an API failure into a ResolveError that says how to continue."""
+    """Turn an API failure into a ResolveError that names the next step."""
     try:
         yield
     except AuthError:

@@ -21,7 +21,7 @@ def test_fifty_first_movie_session_not_added(api: Api) -> None:
 def test_cap_holds_on_later_requests(api: Api) -> None:
     api.history({"movies": [movie(at(0))]})
     api.history({"movies": [movie(at(3 * n)) for n in range(1, 51)]}, rewatch=True)
-    # Nothing is created, so the answer is 200 rather than 201.
+    # Nothing is created, so the status is 200 rather than 201.
     body = api.history({"movies": [movie(at(400))]}, rewatch=True, expect=200)
     assert body["added"]["movies"] == 0
     assert body["not_added"]["movies"][0]["reason"] == "rewatch_limit"
