@@ -207,6 +207,9 @@ def _localize(naive: pl.Expr, zone: str) -> pl.Expr:
 _FAST_INSTANT = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]00:?00)?$"
 _FAST_UTC = r"(?:Z|[+-]00:?00)$"
 _FAST_DATE = r"^\d{4}-\d{2}-\d{2}$"
+# The usual export forms by their length: whole seconds or milliseconds
+# (see _split_exact_utc).
+_EXACT_UTC = {20: "%Y-%m-%dT%H:%M:%SZ", 24: "%Y-%m-%dT%H:%M:%S.%3fZ"}
 
 
 def parse_watched_at(
@@ -225,33 +228,13 @@ def parse_watched_at(
     work = frame.select(
         text.alias("_text"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_index")
     )
-    work = _wall_clock(work)
-    has_time = pl.col("_has_time")
-    naive = pl.col("_naive")
-    with_zone = (naive - pl.duration(minutes=pl.col("_offset"))).dt.replace_time_zone(
-        "UTC"
-    )
-    if policy.date_anchor == ANCHOR_LOCAL_NOON:
-        noon = _localize(naive, zone)
-    else:
-        noon = naive.dt.replace_time_zone("UTC")
-    parsed = (
-        pl.when(has_time & pl.col("_offset").is_not_null())
-        .then(with_zone)
-        .when(has_time)
-        .then(_localize(naive, zone))
-        .otherwise(noon)
-        .dt.cast_time_unit("us")
-        .dt.truncate("1s")
-    )
-    work = work.with_columns(
-        parsed.alias("_parsed"),
-        naive.dt.date().alias("_naive_day"),
-        pl.when(has_time)
-        .then(pl.lit(PRECISION_INSTANT))
-        .otherwise(pl.lit(PRECISION_DATE))
-        .alias("_precision"),
-    )
+    exact, rest = _split_exact_utc(work)
+    parts = [exact] if exact.height else []
+    if rest.height or not parts:
+        parts.append(_parse_general(rest, zone, policy.date_anchor))
+    work = pl.concat(parts, how="vertical_relaxed")
+    if len(parts) > 1:
+        work = work.sort("_index")
     dates = _finish(work, field, policy.now, zone, policy.date_anchor)
     existing = (
         pl.col("problem")
@@ -264,6 +247,72 @@ def parse_watched_at(
     )
     return out.with_columns(
         join_problems(existing, pl.lit(dates.get_column("_problem"))).alias("problem")
+    )
+
+
+def _split_exact_utc(work: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Parse the rows in the usual export form and return them apart from the rest.
+
+    Most exports write every date as `2021-03-01T20:00:00Z`, or every date
+    with milliseconds, `2021-03-01T20:00:00.000Z`. One fixed-format parse
+    reads them several times faster than the patterns. Every other row goes
+    through `_parse_general`, which gives the same result for these forms.
+    """
+    text = pl.col("_text")
+    # One form per file is the norm, so the first date decides which to try.
+    first = work.get_column("_text").drop_nulls().head(1).str.len_bytes().to_list()
+    fmt = _EXACT_UTC.get(first[0]) if first else None
+    if fmt is None:
+        return work.clear(), work
+    exact = text.str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
+    fits = (
+        (text.str.len_bytes() == first[0])
+        & text.str.slice(0, 1).is_in(["1", "2"])
+        & exact.is_not_null()
+    ).fill_null(False)
+    work = work.with_columns(exact.alias("_exact"), fits.alias("_fits"))
+    parsed = pl.col("_exact").dt.replace_time_zone("UTC").dt.truncate("1s")
+    matched = work.filter(pl.col("_fits")).select(
+        "_text",
+        "_index",
+        parsed.alias("_parsed"),
+        pl.col("_exact").dt.date().alias("_naive_day"),
+        pl.lit(PRECISION_INSTANT).alias("_precision"),
+    )
+    rest = work.filter(~pl.col("_fits")).drop("_exact", "_fits")
+    return matched, rest
+
+
+def _parse_general(work: pl.DataFrame, zone: str, anchor: str) -> pl.DataFrame:
+    """Add `_parsed`, `_naive_day` and `_precision` for any supported form."""
+    work = _wall_clock(work)
+    has_time = pl.col("_has_time")
+    naive = pl.col("_naive")
+    with_zone = (naive - pl.duration(minutes=pl.col("_offset"))).dt.replace_time_zone(
+        "UTC"
+    )
+    if anchor == ANCHOR_LOCAL_NOON:
+        noon = _localize(naive, zone)
+    else:
+        noon = naive.dt.replace_time_zone("UTC")
+    parsed = (
+        pl.when(has_time & pl.col("_offset").is_not_null())
+        .then(with_zone)
+        .when(has_time)
+        .then(_localize(naive, zone))
+        .otherwise(noon)
+        .dt.cast_time_unit("us")
+        .dt.truncate("1s")
+    )
+    return work.select(
+        "_text",
+        "_index",
+        parsed.alias("_parsed"),
+        naive.dt.date().alias("_naive_day"),
+        pl.when(has_time)
+        .then(pl.lit(PRECISION_INSTANT))
+        .otherwise(pl.lit(PRECISION_DATE))
+        .alias("_precision"),
     )
 
 

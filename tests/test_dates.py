@@ -256,3 +256,47 @@ def test_zone_name_without_offset_rejected():
     out = parse_watched_at(frame, "d", DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC)))
     assert out["watched_at"].to_list() == [None]
     assert out["problem"][0].startswith("watched_at='2017-05-03 21:24:51 CEST'")
+
+
+EXACT_FORM_MIXES = [
+    # The first value picks the fixed form; the rest are other forms,
+    # near misses and broken values in the same column.
+    [
+        "2021-03-01T20:00:00Z",
+        "2021-03-01T20:00:00.999Z",
+        "2021-3-01T20:00:00Z",
+        "2016-12-31T23:59:60Z",
+        "2021-02-30T20:00:00Z",
+        "+999-03-01T20:00:00Z",
+        "2021-03-01T20:00:00+00:00",
+        "2021-03-01 20:00:00Z",
+        "2021-03-01T20:00:00",
+        "1970-01-01T00:00:00Z",
+        "2026-09-01",
+        None,
+        "unknown",
+        "2021-03-01T20:00:00Zx",
+    ],
+    [
+        "2021-03-01T20:00:00.123Z",
+        "2021-03-01T20:00:00Z",
+        "2021-03-01T20:00:00.12Z",
+        "2021-03-01T20:00:00.1234Z",
+        "1969-12-31T23:59:59.000Z",
+        "2021-13-01T20:00:00.000Z",
+    ],
+]
+
+
+@pytest.mark.parametrize("values", EXACT_FORM_MIXES)
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_fixed_form_path_matches_the_general_patterns(monkeypatch, values, zone):
+    import importer.dates as dates
+
+    fast = parse(values, timezone=zone)
+    monkeypatch.setattr(
+        dates, "_split_exact_utc", lambda work: (work.clear(), work)
+    )
+    general = parse(values, timezone=zone)
+    assert fast.equals(general)
+    assert fast["watched_at"][0] is not None
