@@ -116,7 +116,8 @@ def read_table(
     data = decoded.data
     if header_line:
         data = _drop_lines(data, header_line)
-    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace")
     if not first.strip():
         raise ReadError(
             "empty file, no header line",
@@ -184,6 +185,10 @@ def _add_lines(frame: pl.DataFrame, data: bytes, header_number: int) -> pl.DataF
     else:
         line = header_number + 1 + index
     frame = frame.with_columns(line.alias(LINE_COLUMN))
+    # A blank row is null in every column, so a column without nulls rules
+    # them out without a scan.
+    if any(frame.get_column(name).null_count() == 0 for name in columns):
+        return frame
     blank = frame.select(
         pl.all_horizontal(pl.col(name).is_null() for name in columns)
     ).to_series()

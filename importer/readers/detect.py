@@ -66,7 +66,7 @@ class Detector:
                 file=source.display,
                 hint="Check that the file exists and is readable.",
             ) from error
-        if not data.strip():
+        if not data or data.isspace():
             self._unknown(source, direct, "empty file")
             return
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 import polars as pl
 
@@ -30,11 +31,14 @@ from importer.readers.mapping import (
     Mapping,
 )
 from importer.readers.values import (
-    count,
+    Parse,
+    by_distinct,
+    count_parse,
     flag,
-    imdb_id,
-    int_id,
+    imdb_id_parse,
+    int_id_parse,
     text,
+    with_parses,
     with_rating,
     with_year,
 )
@@ -168,69 +172,100 @@ def _values(
     work: pl.DataFrame, columns: dict[str, str], mapping: Mapping
 ) -> pl.DataFrame:
     """Parse titles, ids, numbers, ratings, flags and counts."""
-    exprs = [text(_column(columns, "title")).alias("title")]
-    exprs += [
-        int_id(_column(columns, name)).alias(name)
+    parses: dict[str, Parse] = {
+        name: int_id_parse(_column(columns, name))
         for name in _INT_IDS + _EPISODE_INT_IDS
-    ]
+    }
+    parses["imdb"] = imdb_id_parse(_column(columns, "imdb"))
+    parses["ep_imdb"] = imdb_id_parse(_column(columns, "ep_imdb"))
+    parses.update((name, count_parse(_column(columns, name))) for name in _NUMBERS)
+    parses["_plays"] = count_parse(_column(columns, "play_count"))
+    work = with_parses(work, parses)
+    exprs = [text(_column(columns, "title")).alias("title")]
     exprs += [text(_column(columns, name)).alias(name) for name in _STRING_IDS]
-    exprs += [imdb_id(_column(columns, "imdb")).alias("imdb")]
-    exprs += [imdb_id(_column(columns, "ep_imdb")).alias("ep_imdb")]
-    exprs += [count(_column(columns, name)).alias(name) for name in _NUMBERS]
-    plays = count(_column(columns, "play_count"))
     exprs.append(
-        pl.max_horizontal(plays - 1, pl.lit(0, dtype=pl.Int32)).alias("extra_plays")
+        pl.max_horizontal(pl.col("_plays") - 1, pl.lit(0, dtype=pl.Int32)).alias(
+            "extra_plays"
+        )
     )
     exprs.append(parse_date(_column(columns, "release_date")).alias("release_date"))
-    exprs.append(_rewatch(columns, mapping).alias("rewatch_hint"))
     work = work.with_columns(
+        *exprs,
         _column(columns, "year").alias("_year"),
         _column(columns, "rating").alias("_rating"),
     )
-    work = work.with_columns(exprs)
+    if "rewatch" in columns:
+        work = _with_distinct(
+            work, columns, "rewatch", {"rewatch_hint": _rewatch(mapping)}
+        )
+    else:
+        work = work.with_columns(
+            pl.lit(mapping.rewatch, dtype=pl.Boolean).alias("rewatch_hint")
+        )
     work = with_year(work, "_year")
     return with_rating(work, "_rating", mapping.rating_scale)
 
 
-def _rewatch(columns: dict[str, str], mapping: Mapping) -> pl.Expr:
-    if mapping.rewatch_pattern and "rewatch" in columns:
-        return text(pl.col(columns["rewatch"])).str.contains(mapping.rewatch_pattern)
-    if "rewatch" in columns:
-        return flag(pl.col(columns["rewatch"]))
-    return pl.lit(mapping.rewatch, dtype=pl.Boolean)
+def _with_distinct(
+    work: pl.DataFrame,
+    columns: dict[str, str],
+    name: str,
+    builders: dict[str, Callable[[pl.Expr], pl.Expr]],
+) -> pl.DataFrame:
+    """Add columns derived from field `name`, computed per distinct value.
+
+    Each builder gets the source column, or a null literal when the file
+    lacks the field.
+    """
+    if name not in columns:
+        absent = pl.lit(None, dtype=pl.String)
+        return work.with_columns(
+            build(absent).alias(alias) for alias, build in builders.items()
+        )
+    source = columns[name]
+    exprs = {alias: build(pl.col(source)) for alias, build in builders.items()}
+    return by_distinct(work, source, exprs)
+
+
+def _rewatch(mapping: Mapping) -> Callable[[pl.Expr], pl.Expr]:
+    if mapping.rewatch_pattern:
+        pattern = mapping.rewatch_pattern
+        return lambda source: text(source).str.contains(pattern)
+    return flag
 
 
 def _kinds(
     work: pl.DataFrame, columns: dict[str, str], mapping: Mapping, as_watch: bool
 ) -> pl.DataFrame:
     """Decide each row's media kind and record kind from the mapping's maps."""
-    media = _mapped_value(
-        columns,
-        "media_type",
-        mapping.media_types,
-        mapping.default_media_type,
-        MEDIA_IGNORE,
+
+    def media(source: pl.Expr) -> pl.Expr:
+        return _mapped_value(
+            source, mapping.media_types, mapping.default_media_type, MEDIA_IGNORE
+        )
+
+    def record(source: pl.Expr) -> pl.Expr:
+        return _mapped_value(source, mapping.records, mapping.record, RECORD_SKIP)
+
+    work = _with_distinct(
+        work, columns, "media_type", {"_kind": media, "_media_text": text}
     )
     if "record" in columns:
-        record = _mapped_value(
-            columns, "record", mapping.records, mapping.record, RECORD_SKIP
+        work = _with_distinct(
+            work, columns, "record", {"record": record, "_record_text": text}
         )
     else:
-        record = pl.lit(mapping.record)
-    if as_watch:
-        record = (
-            pl.when(record == RECORD_RATING)
-            .then(pl.lit(RECORD_WATCH))
-            .otherwise(record)
+        work = work.with_columns(
+            pl.lit(mapping.record).alias("record"),
+            pl.lit(None, dtype=pl.String).alias("_record_text"),
         )
-    media_text = text(_column(columns, "media_type"))
-    record_text = text(_column(columns, "record"))
-    work = work.with_columns(
-        media.alias("_kind"),
-        record.alias("record"),
-        media_text.alias("_media_text"),
-        record_text.alias("_record_text"),
-    )
+    if as_watch:
+        work = work.with_columns(
+            pl.when(pl.col("record") == RECORD_RATING)
+            .then(pl.lit(RECORD_WATCH))
+            .otherwise(pl.col("record"))
+            .alias("record")
+        )
     if mapping.row_key_pattern and "row_key" in columns:
         keep = text(pl.col(columns["row_key"])).str.contains(mapping.row_key_pattern)
         work = work.with_columns(keep.fill_null(False).alias("_keep"))
@@ -240,20 +275,14 @@ def _kinds(
 
 
 def _mapped_value(
-    columns: dict[str, str],
-    name: str,
-    values: dict[str, str],
-    default: str,
-    unknown: str,
+    source: pl.Expr, values: dict[str, str], default: str, unknown: str
 ) -> pl.Expr:
-    """Map the cells of field `name` through `values` (keys in lower case).
+    """Map the cells of `source` through `values` (keys in lower case).
 
     An empty cell or a missing column gets `default`. A value the map does
     not list gets `unknown`, so that the row is skipped with a reason.
     """
-    if name not in columns:
-        return pl.lit(default)
-    raw = text(pl.col(columns[name])).str.to_lowercase()
+    raw = text(source).str.to_lowercase()
     mapped = raw.replace_strict(values, default=None, return_dtype=pl.String)
     return (
         pl.when(raw.is_null())
