@@ -90,10 +90,8 @@ def _read(
         outputs.append(letterboxd.read_letterboxd(detected.letterboxd, policy))
     if detected.trakt:
         outputs.append(trakt.read_trakt(detected.trakt, policy))
-    for source, frame, chosen in detected.mapped:
-        found, skipped, summary = read_mapped(
-            frame, chosen, source.display, options, policy
-        )
+    for table in detected.mapped:
+        found, skipped, summary = read_mapped(table, options, policy)
         outputs.append(([found], [skipped], [summary]))
     events = [frame for output in outputs for frame in output[0]]
     skips = [frame for output in outputs for frame in output[1] if frame.height]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import polars as pl
-
 from importer.errors import ReadError
 from importer.readers import letterboxd, trakt
 from importer.readers.csvio import (
@@ -17,7 +15,7 @@ from importer.readers.csvio import (
     split_header,
 )
 from importer.readers.inputs import InputFile
-from importer.readers.mapped import json_records
+from importer.readers.mapped import MappedTable, json_records
 from importer.readers.mapping import Mapping
 
 logger = logging.getLogger(__name__)
@@ -31,7 +29,7 @@ class DetectedFiles:
 
     letterboxd: list[letterboxd.LetterboxdFile] = field(default_factory=list)
     trakt: list[trakt.TraktTable] = field(default_factory=list)
-    mapped: list[tuple[InputFile, pl.DataFrame, Mapping]] = field(default_factory=list)
+    mapped: list[MappedTable] = field(default_factory=list)
     ignored: list[InputFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -106,7 +104,9 @@ class Detector:
             headers = [c for c in frame.columns if not c.startswith("_")]
             forced = candidate is self.custom or self.format is not None
             if forced or candidate.score(headers) is not None:
-                self.detected.mapped.append((source, frame, candidate))
+                self.detected.mapped.append(
+                    MappedTable(source.display, candidate, frame)
+                )
                 return
         self._unknown(source, direct, "JSON of an unknown layout")
 
@@ -142,7 +142,7 @@ class Detector:
             self._unknown(source, direct, why)
             return
         frame = read_table(decoded, source.display)
-        self.detected.mapped.append((source, frame, chosen))
+        self.detected.mapped.append(MappedTable(source.display, chosen, frame))
 
     def _json_candidates(self) -> list[Mapping]:
         if self.custom is not None:

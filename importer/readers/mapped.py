@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -113,28 +114,72 @@ def _flatten(items: list[dict], mapping: Mapping) -> pl.DataFrame:
     return frame.with_columns(casts)
 
 
+@dataclass
+class MappedTable:
+    """One file's rows as text columns, with the mapping that reads them.
+
+    `take` hands the frame over once, so that the reader has the only
+    reference and can free each source column as soon as it is parsed.
+    """
+
+    display: str
+    mapping: Mapping
+    frame: pl.DataFrame | None
+
+    def take(self) -> pl.DataFrame:
+        """Return the frame and forget it; raise ValueError on a second call."""
+        frame, self.frame = self.frame, None
+        if frame is None:
+            raise ValueError(f"{self.display}: table already read")
+        return frame
+
+
 def read_mapped(
-    frame: pl.DataFrame,
-    mapping: Mapping,
-    display: str,
-    options: ReadOptions,
-    policy: DatePolicy,
+    table: MappedTable, options: ReadOptions, policy: DatePolicy
 ) -> tuple[pl.DataFrame, pl.DataFrame, FileSummary]:
-    """Turn one file's rows into events and skips with `mapping`.
+    """Turn one file's rows into events and skips with its mapping.
 
     Raises ReadError when a column the mapping needs is missing.
     """
+    mapping, display = table.mapping, table.display
+    frame = table.take()
     headers = [c for c in frame.columns if c != LINE_COLUMN]
     columns = mapping.resolve(headers)
     as_watch = mapping.watch_when_rated and options.rated_as_watched
     _check_required(mapping, columns, headers, display, as_watch)
-    work = frame.with_columns(
-        pl.lit(display).alias("source_file"), pl.col(LINE_COLUMN).alias("source_row")
+    # Only the mapped cells are kept, under names of their own, so that
+    # each can be dropped once parsed and never collides with an output.
+    work = frame.select(
+        pl.lit(display).alias("source_file"),
+        pl.col(LINE_COLUMN).alias("source_row"),
+        *(pl.col(header).alias(_source(name)) for name, header in columns.items()),
     )
+    del frame
+    columns = {name: _source(name) for name in columns}
     work = _values(work, columns, mapping)
+    work = _drop_sources(work, columns, keep=_LATER_FIELDS)
     work = _kinds(work, columns, mapping, as_watch)
     work = _dates(work, columns, mapping, options, policy, as_watch)
+    work = _drop_sources(work, columns, keep=())
     return _split(work, mapping, display)
+
+
+# Fields read after `_values`: by `_kinds` and `_dates`.
+_LATER_FIELDS = ("media_type", "record", "row_key", "watched_at", "bulk_flag")
+
+
+def _source(name: str) -> str:
+    return f"_source_{name}"
+
+
+def _drop_sources(
+    work: pl.DataFrame, columns: dict[str, str], keep: tuple[str, ...]
+) -> pl.DataFrame:
+    """Drop the source cells of every field except those in `keep`."""
+    return work.drop(
+        [column for name, column in columns.items() if name not in keep],
+        strict=False,
+    )
 
 
 def _check_required(

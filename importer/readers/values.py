@@ -41,8 +41,7 @@ def with_parses(frame: pl.DataFrame, parses: Mapping[str, Parse]) -> pl.DataFram
     if not parses:
         return frame
     checks = frame.select(
-        parse.exact.fill_null(False).all().alias(name)
-        for name, parse in parses.items()
+        parse.exact.fill_null(False).all().alias(name) for name, parse in parses.items()
     ).row(0, named=True)
     return frame.with_columns(
         (parse.cheap if checks[name] else parse.full).alias(name)
