@@ -198,3 +198,14 @@ def test_binary_file_in_folder_ignored(tmp_path: Path) -> None:
     formats = {Path(f.path).name: f.format for f in result.files}
     assert formats == {"cover.png": "ignored", "history.csv": "generic"}
     assert result.warnings == [f"{tmp_path / 'cover.png'}: binary file, ignored"]
+
+
+def test_utf8_check_across_chunk_edges():
+    from importer.readers.csvio import _is_utf8
+
+    text = ("é" * 5 + "a").encode("utf-8") * 3
+    for chunk in (1, 2, 3, 7):
+        assert _is_utf8(text, chunk)
+    assert not _is_utf8(text + b"\xe9", 4)
+    assert not _is_utf8(b"caf\xe9 au lait", 2)
+    assert not _is_utf8(text[:-2] + b"\xc3", 3)

@@ -71,9 +71,7 @@ def decode_bytes(data: bytes, display: str) -> DecodedText:
             file=display,
             hint="Pass the export's CSV or JSON files, a ZIP of them or their folder.",
         )
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+    if not _is_utf8(data):
         text = data.decode("cp1252", errors="replace")
         message = (
             f"{display}: not valid UTF-8, read as Windows-1252; "
@@ -82,6 +80,24 @@ def decode_bytes(data: bytes, display: str) -> DecodedText:
         logger.warning(message)
         return DecodedText(text.encode("utf-8"), "cp1252", [message])
     return DecodedText(data, "utf-8")
+
+
+def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
+    """Return True if `data` is valid UTF-8, decoding a chunk at a time.
+
+    Decoding the whole file at once would hold a second copy of it as text.
+    """
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def sniff_delimiter(header: str) -> str:
