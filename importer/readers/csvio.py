@@ -82,7 +82,7 @@ def decode_bytes(data: bytes, display: str) -> DecodedText:
     return DecodedText(data, "utf-8")
 
 
-def _is_utf8(data: bytes, chunk: int = 1 << 20) -> bool:
+def _is_utf8(data: bytes, chunk: int = 1 << 16) -> bool:
     """Return True if `data` is valid UTF-8, decoding a chunk at a time.
 
     Decoding the whole file at once would hold a second copy of it as text.
