@@ -28,6 +28,10 @@ from importer.events import (
 # The earliest year a film or show can have; anything before is a typo.
 MIN_YEAR = 1870
 
+# The error of the pandera check that applies every row rule; pandera
+# reports it in the `check` column of the failure cases.
+ROW_RULES = "row breaks an events rule"
+
 REJECT_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "source_row": pl.Int64(),
@@ -77,10 +81,6 @@ def _row_check(expression: pl.Expr, name: str, reason: str) -> pa.Check:
         return data.lazyframe.select(expression.fill_null(True))
 
     return pa.Check(check, name=name, error=reason)
-
-
-def _column_check(expression: pl.Expr, name: str, reason: str) -> pa.Check:
-    return _row_check(expression, name, reason)
 
 
 def _has_any_id() -> pl.Expr:
@@ -159,9 +159,10 @@ def events_schema(now: datetime) -> pa.DataFrameSchema:
     columns = {
         name: pa.Column(dtype, nullable=True) for name, dtype in EVENT_SCHEMA.items()
     }
-    checks = [
-        _row_check(expr, name, reason) for name, _column, reason, expr in _rules(now)
-    ]
+    # One check over every rule reads the frame once. The rows it fails are
+    # few, and `_split` tells which rules each of them breaks.
+    valid = pl.all_horizontal(expr.fill_null(True) for *_names, expr in _rules(now))
+    checks = [_row_check(valid, "row_rules", ROW_RULES)]
     return pa.DataFrameSchema(
         columns=columns, checks=checks, strict=True, ordered=True, name="events"
     )
@@ -192,24 +193,24 @@ def validate_events(events: pl.DataFrame, now: datetime | None = None) -> Valida
 
 
 def _split(events: pl.DataFrame, failures: pl.DataFrame, now: datetime) -> Validation:
-    by_reason = {reason: (name, column) for name, column, reason, _ in _rules(now)}
     failures = failures.filter(pl.col("index").is_not_null())
-    structural = failures.filter(pl.col("schema_context") != "DataFrameSchema")
+    structural = failures.filter(pl.col("check") != ROW_RULES)
     if structural.height:
         # Column dtypes are fixed by conform(); a mismatch is a reader bug.
         raise TypeError(f"events frame does not match its schema: {structural.head(5)}")
     indexed = events.with_row_index("_index")
+    failed = failures["index"].cast(pl.UInt32).unique()
+    picked = indexed.filter(pl.col("_index").is_in(failed.implode()))
     parts = []
-    for reason, (_name, column) in by_reason.items():
-        rows = failures.filter(pl.col("check") == reason)["index"].cast(pl.UInt32)
-        if rows.len() == 0:
+    for _name, column, reason, expr in _rules(now):
+        broken = picked.filter(~expr.fill_null(True))
+        if broken.height == 0:
             continue
-        picked = indexed.filter(pl.col("_index").is_in(rows.implode()))
         if column == "problem":
-            parts.append(_reader_problems(picked))
+            parts.append(_reader_problems(broken))
             continue
         parts.append(
-            picked.select(
+            broken.select(
                 "_index",
                 "source_file",
                 "source_row",
@@ -218,7 +219,7 @@ def _split(events: pl.DataFrame, failures: pl.DataFrame, now: datetime) -> Valid
                 pl.lit(reason).alias("reason"),
             )
         )
-    rejects = pl.concat(parts).sort("_index")
+    rejects = pl.concat(parts).sort("_index", maintain_order=True)
     bad = rejects["_index"].unique()
     valid = indexed.filter(~pl.col("_index").is_in(bad.implode())).drop("_index")
     return Validation(
