@@ -18,6 +18,7 @@ on integers, and the readable keys are joined back only where needed.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
@@ -64,6 +65,13 @@ def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
     ).select(*_SIGNATURE, "_order", "_source")
 
 
+def _token(name: str) -> pl.Expr:
+    """Return the id token of column `name`, e.g. "tv:tvdb:81234"."""
+    return pl.concat_str(
+        pl.col("_family"), pl.lit(f":{name}:"), pl.col(name).cast(pl.String)
+    )
+
+
 def _edges(signatures: pl.DataFrame) -> pl.DataFrame:
     """Return one row per (signature, id token), with the token's priority."""
     parts = []
@@ -71,11 +79,8 @@ def _edges(signatures: pl.DataFrame) -> pl.DataFrame:
         rows = signatures.filter(pl.col(name).is_not_null())
         if rows.height == 0:
             continue
-        token = pl.concat_str(
-            pl.col("_family"), pl.lit(f":{name}:"), pl.col(name).cast(pl.String)
-        )
         parts.append(
-            rows.select("_sig", "_source", token.alias("_token")).with_columns(
+            rows.select("_sig", "_source", _token(name).alias("_token")).with_columns(
                 pl.lit(rank, dtype=pl.Int32).alias("_rank")
             )
         )
@@ -97,19 +102,7 @@ def _components(edges: pl.DataFrame) -> pl.DataFrame:
     label of its signatures, a signature the smallest label of its tokens,
     until nothing changes (two or three passes for real exports).
     """
-    all_labels = (
-        edges.select("_sig").unique().with_columns(pl.col("_sig").alias("_label"))
-    )
-    # Only signatures that share a token with another one can merge; the
-    # rest, usually nearly all, keep their own label without any pass.
-    shared = edges.group_by("_token").agg(pl.col("_sig").n_unique().alias("_n"))
-    shared = shared.filter(pl.col("_n") > 1).select("_token")
-    if shared.height == 0:
-        return all_labels
-    involved = edges.join(shared, on="_token").select("_sig").unique()
-    alone = all_labels.join(involved, on="_sig", how="anti")
-    edges = edges.join(involved, on="_sig")
-    labels = involved.with_columns(pl.col("_sig").alias("_label"))
+    labels = edges.select("_sig").unique().with_columns(pl.col("_sig").alias("_label"))
     while True:
         by_token = (
             edges.join(labels, on="_sig").group_by("_token").agg(pl.col("_label").min())
@@ -124,17 +117,42 @@ def _components(edges: pl.DataFrame) -> pl.DataFrame:
         changed = updated.join(labels, on=["_sig", "_label"], how="anti").height
         labels = updated
         if changed == 0:
-            return pl.concat([alone, labels.select(alone.columns)])
+            return labels
 
 
-def _keys_of_signatures(signatures: pl.DataFrame) -> pl.DataFrame:
-    """Return `_sig` -> `item_key` for every signature.
+def _present_ids(signatures: pl.DataFrame) -> list[str]:
+    return [
+        name
+        for name in ID_PRIORITY
+        if signatures[name].null_count() < signatures.height
+    ]
+
+
+def _own_key(present: list[str]) -> pl.Expr:
+    """Return a signature's best id token: the one of its highest-priority id.
+
+    Tokens of one signature differ in rank, so this is the smallest
+    (rank, token) among the signature's own tokens.
+    """
+    tokens = [_token(name) for name in present]
+    return pl.coalesce(tokens) if tokens else pl.lit(None, dtype=pl.String)
+
+
+def _shares_an_id(present: list[str]) -> pl.Expr:
+    """Return true for signatures with an id token that another one also has."""
+    shared = [
+        pl.col(name).is_not_null() & pl.struct("_family", name).is_duplicated()
+        for name in present
+    ]
+    return pl.any_horizontal(shared) if shared else pl.lit(False)
+
+
+def _merged_keys(signatures: pl.DataFrame) -> pl.DataFrame:
+    """Return `_sig` -> `item_key` for signatures that share ids with others.
 
     The key of an item is its best id token found in source rows, so that it
     stays the same when the account's rows join the item; items only on the
-    account take their best token of any row. Rows without ids join the one
-    item with ids that has their title and year, or form an item of their
-    own.
+    account take their best token of any row.
     """
     edges = _edges(signatures)
     labels = _components(edges)
@@ -145,25 +163,58 @@ def _keys_of_signatures(signatures: pl.DataFrame) -> pl.DataFrame:
         .group_by("_label")
         .agg(pl.col("_token").first().alias("_best"))
     )
-    keyed = (
+    return (
         labels.join(best_any, on="_label")
         .join(best_source, on="_label", how="left")
-        .select("_sig", pl.coalesce("_best", "_any").alias("item_key"))
+        .select("_sig", pl.coalesce("_best", "_any").alias("_merged"))
     )
-    with_keys = signatures.select("_sig", "_family", "_title").join(
-        keyed, on="_sig", how="left"
-    )
+
+
+def _keys_by_title(keys: pl.DataFrame) -> pl.Series:
+    """Return every signature's key, filling those without ids by title and year.
+
+    A signature without ids joins the one item with ids that has its family,
+    title and year, or forms an item of its own.
+    """
+    title = ["_family", "_title"]
+    keyless = keys.filter(pl.col("item_key").is_null())
+    if keyless.height == 0:
+        return keys["item_key"]
     by_title = (
-        with_keys.filter(pl.col("item_key").is_not_null())
-        .group_by("_family", "_title")
+        keys.filter(pl.col("item_key").is_not_null())
+        .join(keyless.select(title).unique(), on=title, how="semi")
+        .group_by(title)
         .agg(pl.col("item_key").unique())
         .filter(pl.col("item_key").list.len() == 1)
-        .select("_family", "_title", pl.col("item_key").list.first().alias("_by_title"))
+        .select(*title, pl.col("item_key").list.first().alias("_by_title"))
     )
     own = pl.format("{}:title:{}", "_family", "_title")
-    return with_keys.join(by_title, on=["_family", "_title"], how="left").select(
-        "_sig", pl.coalesce("item_key", "_by_title", own).alias("item_key")
+    return keys.join(by_title, on=title, how="left", maintain_order="left").select(
+        pl.coalesce("item_key", "_by_title", own).alias("item_key")
+    )["item_key"]
+
+
+def _keys_of_signatures(signatures: pl.DataFrame) -> pl.Series:
+    """Return the `item_key` of every signature, in the order of `signatures`.
+
+    Only signatures that share an id with another one go through the
+    connected components. Every other signature is an item of its own and
+    takes its own best token.
+    """
+    present = _present_ids(signatures)
+    keys = signatures.select(
+        "_sig",
+        "_family",
+        "_title",
+        _own_key(present).alias("item_key"),
+        _shares_an_id(present).alias("_shares"),
     )
+    sharing = signatures.filter(keys["_shares"])
+    if sharing.height:
+        merged = _merged_keys(sharing)
+        keys = keys.join(merged, on="_sig", how="left", maintain_order="left")
+        keys = keys.with_columns(pl.coalesce("_merged", "item_key").alias("item_key"))
+    return _keys_by_title(keys)
 
 
 def assign_item_keys(
@@ -173,9 +224,9 @@ def assign_item_keys(
 
     `source` must have `_order`, its row numbers 0..n-1. Returns the two
     frames and a table of `item_id` -> `item_key`; ids are numbered in key
-    order. The key is the highest-priority id token of the item's source
-    rows (simkl, then imdb, tmdb, tvdb...), so it does not change when the
-    account's rows join the item.
+    order from 0. The key is the highest-priority id token of the item's
+    source rows (simkl, then imdb, tmdb, tvdb...), so it does not change
+    when the account's rows join the item.
     """
     remote = remote.with_row_index("_order").with_columns(
         pl.col("_order").cast(pl.Int64)
@@ -184,23 +235,24 @@ def assign_item_keys(
     signatures = signatures.with_row_index("_sig").with_columns(
         pl.col("_sig").cast(pl.Int64)
     )
-    signatures = signatures.join(_keys_of_signatures(signatures), on="_sig")
-    items = (
-        signatures.select("item_key")
-        .unique()
-        .sort("item_key")
-        .with_row_index("item_id")
-    ).with_columns(pl.col("item_id").cast(pl.Int64))
-    signatures = signatures.join(items, on="item_key")
+    item_keys = _keys_of_signatures(signatures)
+    signatures = signatures.select(
+        "_source",
+        "_order",
+        (item_keys.rank("dense").cast(pl.Int64) - 1).alias("item_id"),
+    )
+    items = signatures.select("item_id", item_keys).unique("item_id").sort("item_id")
 
     def keyed(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
+        # Every row is in exactly one signature, so the scatter fills all.
         pairs = (
             signatures.filter(pl.col("_source") == from_source)
             .select("item_id", "_order")
             .explode("_order")
-            .sort("_order")
         )
-        return frame.with_columns(pairs["item_id"].alias("item_id"))
+        item_ids = np.empty(frame.height, dtype=np.int64)
+        item_ids[pairs["_order"].to_numpy()] = pairs["item_id"].to_numpy()
+        return frame.with_columns(pl.Series("item_id", item_ids))
 
     return keyed(source, True), keyed(remote, False).drop("_order"), items
 
@@ -253,14 +305,13 @@ def _unit_code() -> pl.Expr:
 
 def _episode_id_token() -> pl.Expr:
     """Return "ep_tvdb:123" from the first episode-level id, else "abs:27"."""
+    prefixes = {**{name: name for name in EPISODE_ID_COLUMNS}, "episode_abs": "abs"}
     return pl.coalesce(
         [
-            pl.when(pl.col(name).is_not_null()).then(
-                pl.format("{}:{}", pl.lit(name), pl.col(name).cast(pl.String))
-            )
-            for name in (*EPISODE_ID_COLUMNS, "episode_abs")
+            pl.concat_str(pl.lit(f"{prefix}:"), pl.col(name).cast(pl.String))
+            for name, prefix in prefixes.items()
         ]
-    ).str.replace("^episode_abs:", "abs:")
+    )
 
 
 def assign_unit_ids(
