@@ -19,7 +19,6 @@ import numpy as np
 import polars as pl
 
 from importer.events import (
-    EPISODE_ID_COLUMNS,
     RECORD_WATCH,
     SKIP_SCHEMA,
     conform_remote,
@@ -461,6 +460,9 @@ def _write_frame(
 
     `kept` is in a deterministic order already (canonical viewings by unit
     and time, then rewatches by item and time), so the writes keep it.
+    `items` lists every item key at the position of its `item_id`. Unit
+    keys are built per write, not per unit, because most units have one
+    write (810k units for 979k writes in the generated 1M-row CSV file).
     """
     decided = kept.select(
         "unit_id",
@@ -473,29 +475,15 @@ def _write_frame(
         "round",
     )
     wanted = [
-        c for c in watches.columns if c in WRITE_SCHEMA or c in ("item_id", "date_note")
+        c
+        for c in watches.columns
+        if (c in WRITE_SCHEMA or c == "date_note")
+        and c not in (*decided.columns, "watched_at")
     ]
-    source = watches.select(c for c in wanted if c not in decided.columns)[
-        kept["_order"]
-    ]
-    frame = pl.concat([source, decided], how="horizontal")
-
-    # Keys are built once per unit, not once per viewing.
-    units = (
-        frame.select(
-            "unit_id",
-            "item_id",
-            "media_type",
-            "season",
-            "episode",
-            "episode_abs",
-            *EPISODE_ID_COLUMNS,
-        )
-        .unique("unit_id", keep="first", maintain_order=True)
-        .join(items, on="item_id", how="left")
-        .select("unit_id", "item_key", unit_key().alias("unit_key"))
-    )
-    frame = frame.join(units, on="unit_id", how="left", maintain_order="left")
+    source = watches.select(wanted)[kept["_order"]]
+    item_key = items["item_key"].gather(kept["item_id"])
+    frame = pl.concat([source, decided, item_key.to_frame()], how="horizontal")
+    frame = frame.with_columns(unit_key().alias("unit_key"))
     frame = frame.with_columns(
         pl.from_epoch("_t", time_unit="s")
         .dt.replace_time_zone("UTC")
