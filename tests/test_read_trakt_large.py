@@ -1,0 +1,331 @@
+"""Tests of reading Trakt history arrays in blocks.
+
+Large history files are parsed in blocks of whole objects. Most tests read
+the same bytes in blocks of one object (BLOCK_BYTES = 1) and whole (one
+block as large as the file), and the two must give the same frame, or the
+same error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from importer.errors import ReadError
+from importer.readers import ReadOptions, read_exports, trakt
+from importer.readers.inputs import InputFile
+
+OPTIONS = ReadOptions(timezone="UTC", now=datetime(2026, 9, 1, 12, tzinfo=UTC))
+
+# Text that a naive split of the array on `},{` or on lines would break.
+AWKWARD_TITLES = (
+    'Say "Hi" \\ Bye',
+    "a},{b",
+    'x},\n{"id": 1}',
+    "[{]}",
+    "Café Señor 東京 🎬",
+    "",
+    "tab\tand\rreturn",
+)
+
+
+def movie(index: int) -> dict:
+    return {
+        "id": 1000 + index,
+        "watched_at": f"2023-03-{index % 28 + 1:02d}T03:03:03.000Z",
+        "action": "watch",
+        "type": "movie",
+        "movie": {
+            "title": AWKWARD_TITLES[index % len(AWKWARD_TITLES)],
+            "year": 2000 + index,
+            "ids": {
+                "trakt": 500 + index,
+                "slug": f"film-{index}",
+                "imdb": f"tt{index:07d}",
+                "tmdb": 900 + index,
+            },
+        },
+    }
+
+
+def episode(index: int) -> dict:
+    return {
+        "id": 2000 + index,
+        "watched_at": None,
+        "action": "scrobble",
+        "type": "episode",
+        "episode": {
+            "season": 1,
+            "number": index,
+            "title": None,
+            "ids": {"trakt": 700 + index, "tvdb": 800 + index, "tvrage": None},
+        },
+        "show": {
+            "title": f"Show {index}",
+            "year": None,
+            "ids": {"trakt": 600 + index, "slug": f"show-{index}"},
+        },
+    }
+
+
+def sparse(index: int) -> dict:
+    """An entry with keys missing, an unknown key and a nested array."""
+    return {
+        "watched_at": "2024-01-01T00:00:00Z",
+        "action": "checkin",
+        "movie": {"title": "Sparse", "ids": {}},
+        "sharing": [{"service": "x"}, {"service": "y"}],
+        "unknown": index,
+    }
+
+
+def entries(count: int = 30) -> list[dict]:
+    makers = (movie, episode, movie, sparse)
+    return [makers[index % len(makers)](index) for index in range(count)]
+
+
+def one_per_line(objects: list[dict], newline: str = "\n") -> bytes:
+    lines = ",\n".join(json.dumps(obj, ensure_ascii=False) for obj in objects)
+    return f"[\n{lines}\n]".replace("\n", newline).encode()
+
+
+def load(data: bytes) -> pl.DataFrame:
+    source = InputFile("history.json", "history.json", lambda: data)
+    (table,) = trakt.load_tables(source, data)
+    return table.frame
+
+
+def read_both(
+    data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the frames of `data` read in one-object blocks and whole."""
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", len(data))
+    whole = load(data)
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", 1)
+    blocks = load(data)
+    return blocks, whole
+
+
+def read_in_blocks(data: bytes, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame | None:
+    """Return the block reader's frame, or None where it leaves the file whole."""
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", 1)
+    return trakt._history_in_blocks(data.lstrip(), "history.json")
+
+
+def errors_of_both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    messages = []
+    for block_bytes in (len(data), 1):
+        monkeypatch.setattr(trakt, "BLOCK_BYTES", block_bytes)
+        with pytest.raises(ReadError) as caught:
+            load(data)
+        messages.append(str(caught.value))
+    return messages
+
+
+LAYOUTS = {
+    "one per line": one_per_line(entries()),
+    "CRLF": one_per_line(entries(), "\r\n"),
+    "one long line": json.dumps(entries(), ensure_ascii=False).encode(),
+    "compact": json.dumps(entries(), separators=(",", ":")).encode(),
+    "indent 2": json.dumps(entries(), indent=2).encode(),
+    "indent tab": json.dumps(entries(), indent="\t", ensure_ascii=False).encode(),
+    "surrounding whitespace": b" \r\n\t" + one_per_line(entries()) + b" \r\n\n\t ",
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_blocks_match_whole(layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = LAYOUTS[layout]
+    blocks, whole = read_both(data, monkeypatch)
+    assert_frame_equal(blocks, whole)
+    assert_frame_equal(whole, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
+    assert whole.height == 30
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_blocks_path_is_taken(layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = LAYOUTS[layout]
+    # A single-line file has no line breaks to cut at, so a cut falls at
+    # the title "a},{b" inside a string, and the file is read whole.
+    single_line = layout in ("one long line", "compact")
+    frame = read_in_blocks(data, monkeypatch)
+    assert (frame is None) == single_line
+
+
+def test_blocks_merged_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100 one-object blocks are joined in groups of _BLOCKS_PER_CHUNK.
+    data = one_per_line([movie(index) for index in range(100)])
+    frame = read_in_blocks(data, monkeypatch)
+    assert isinstance(frame, pl.DataFrame)
+    assert frame["id"].to_list() == list(range(1000, 1100))
+    assert_frame_equal(frame, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
+
+
+def test_blocks_at_default_size() -> None:
+    data = one_per_line([movie(index) for index in range(4000)])
+    assert len(data) > 3 * trakt.BLOCK_BYTES
+    frame = trakt._history_in_blocks(data, "history.json")
+    assert isinstance(frame, pl.DataFrame)
+    assert_frame_equal(frame, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
+
+
+def test_ids_as_text_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = entries()
+    objects[20]["movie"]["ids"]["trakt"] = "520"
+    data = one_per_line(objects)
+    assert read_in_blocks(data, monkeypatch) is None
+    blocks, whole = read_both(data, monkeypatch)
+    assert_frame_equal(blocks, whole)
+    assert whole["movie"].struct.field("ids").struct.field("trakt")[20] == "520"
+
+
+def test_nested_arrays_of_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = [{**movie(index), "seasons": [{"n": 1}, {"n": 2}]} for index in range(9)]
+    for data in (
+        json.dumps(objects, indent=2).encode(),
+        json.dumps(objects).encode(),
+        one_per_line(objects),
+    ):
+        blocks, whole = read_both(data, monkeypatch)
+        assert_frame_equal(blocks, whole)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[]",
+        b"[ ]",
+        b"[\n]\n",
+        b'[{"watched_at": null, "action": "watch", "ids": {}}]',
+    ],
+)
+def test_tiny_arrays(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks, whole = read_both(data, monkeypatch)
+    assert_frame_equal(blocks, whole)
+
+
+def test_non_object_element(monkeypatch: pytest.MonkeyPatch) -> None:
+    objects: list = entries(6)
+    objects.insert(3, 5)
+    data = one_per_line(objects)
+    assert read_in_blocks(data, monkeypatch) is None
+    blocks, whole = read_both(data, monkeypatch)
+    assert_frame_equal(blocks, whole)
+    assert whole.height == 6
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda text: text[:-2] + ",\n]", id="trailing comma"),
+        pytest.param(
+            lambda text: text.replace("},\n{", "},\n,\n{", 1), id="two commas"
+        ),
+        pytest.param(lambda text: text.replace("},\n{", "}\n{", 1), id="no comma"),
+        pytest.param(lambda text: text + "]", id="extra bracket"),
+        pytest.param(lambda text: text[:-1], id="no closing bracket"),
+        pytest.param(lambda text: text[:-400] + "]", id="cut inside an object"),
+    ],
+)
+def test_invalid_array_same_error(edit, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = edit(one_per_line(entries()).decode()).encode()
+    first, second = errors_of_both(data, monkeypatch)
+    assert first == second
+    assert "invalid JSON" in first
+
+
+def test_truncated_file_same_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = one_per_line(entries(8))
+    for length in range(len(data) - 1, len(data) // 2, -37):
+        first, second = errors_of_both(data[:length], monkeypatch)
+        assert first == second, length
+        assert "invalid JSON" in first, length
+
+
+def test_truncated_file_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    data = one_per_line(entries())
+    path.write_bytes(data[: len(data) - 50])
+    with pytest.raises(ReadError) as caught:
+        read_exports([str(path)], options=OPTIONS)
+    assert str(path) in str(caught.value)
+    assert "invalid JSON" in str(caught.value)
+
+
+def test_events_match_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.json"
+    path.write_bytes(one_per_line(entries(60)))
+    whole = read_exports([str(path)], options=OPTIONS)
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", 1)
+    blocks = read_exports([str(path)], options=OPTIONS)
+    assert_frame_equal(blocks.events, whole.events)
+    assert_frame_equal(blocks.skipped, whole.skipped)
+    assert blocks.files == whole.files
+    assert whole.events.height > 0
+
+
+# Strings with the characters that matter to splitting: brackets, braces,
+# commas, quotes, backslashes and line breaks (escaped by json.dumps).
+AWKWARD_TEXT = st.text(alphabet='ab{}[],:"\\\n\r\t é東🎬', max_size=12)
+IDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "trakt": st.integers(0, 10**9) | st.none(),
+        "slug": AWKWARD_TEXT | st.none(),
+        "imdb": AWKWARD_TEXT | st.none(),
+        "tmdb": st.integers(0, 10**9) | st.none(),
+    },
+)
+ITEM = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": AWKWARD_TEXT | st.none(),
+        "year": st.integers(1900, 2030) | st.none(),
+        "ids": IDS,
+    },
+)
+ENTRY = st.fixed_dictionaries(
+    {"watched_at": AWKWARD_TEXT | st.none(), "action": st.just("watch")},
+    optional={
+        "id": st.integers(0, 2**62),
+        "type": st.sampled_from(["movie", "episode", "season"]),
+        "movie": ITEM,
+        "show": ITEM,
+        "note": st.lists(st.fixed_dictionaries({"k": AWKWARD_TEXT}), max_size=2),
+    },
+)
+LAYOUT = st.sampled_from(["one per line", "CRLF", "one line", "indent"])
+
+
+def render(objects: list[dict], layout: str) -> bytes:
+    if layout == "one per line":
+        return one_per_line(objects)
+    if layout == "CRLF":
+        return one_per_line(objects, "\r\n")
+    if layout == "one line":
+        return json.dumps(objects, ensure_ascii=False).encode()
+    return json.dumps(objects, indent=2).encode()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objects=st.lists(ENTRY, max_size=12), layout=LAYOUT, block=st.integers(1, 300))
+def test_blocks_match_whole_property(
+    objects: list[dict], layout: str, block: int
+) -> None:
+    data = render(objects, layout)
+    saved = trakt.BLOCK_BYTES
+    try:
+        trakt.BLOCK_BYTES = len(data)
+        whole = load(data)
+        trakt.BLOCK_BYTES = block
+        blocks = load(data)
+    finally:
+        trakt.BLOCK_BYTES = saved
+    assert_frame_equal(blocks, whole)
