@@ -72,3 +72,14 @@ def test_two_active_sessions_rejected():
 def test_one_active_session_per_item_passes():
     rows = kept((1, 1, 0, 1, "active"), (1, 2, 0, 1, "active"), (2, 3, 0, 1, "active"))
     check_plan(rows, NO_ACCOUNT)
+
+
+def test_active_failure_counts_item_rows():
+    rows = kept(
+        (1, 1, 0, 1, "active"),
+        (1, 2, 0, 2, "active"),
+        (1, 3, 0, 1, "closed"),
+        (2, 4, 0, 1, "active"),
+    )
+    with pytest.raises(PlanError, match=r"more than one active.*, 3 rows\)"):
+        check_plan(rows, NO_ACCOUNT)
