@@ -480,13 +480,17 @@ def _write_frame(
         if (c in WRITE_SCHEMA or c == "date_note")
         and c not in (*decided.columns, "watched_at")
     ]
-    source = watches.select(wanted)[kept["_order"]]
+    # Columns that are null throughout (most id columns of one export) are
+    # filled with nulls instead of gathered.
+    filled = [c for c in wanted if watches[c].null_count() == watches.height]
+    source = watches.select(c for c in wanted if c not in filled)[kept["_order"]]
     item_key = items["item_key"].gather(kept["item_id"])
     frame = pl.concat([source, decided, item_key.to_frame()], how="horizontal")
     # Lazy, because polars 2.1 builds these string columns about three times
     # faster in one query than in eager steps.
     query = (
         frame.lazy()
+        .with_columns(pl.lit(None, dtype=watches.schema[c]).alias(c) for c in filled)
         .with_columns(unit_key().alias("unit_key"))
         .with_columns(
             pl.from_epoch("_t", time_unit="s")
