@@ -67,7 +67,20 @@ _CTIME = (
 _MONTHS = {
     name: str(number)
     for number, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        (
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "may",
+            "jun",
+            "jul",
+            "aug",
+            "sep",
+            "oct",
+            "nov",
+            "dec",
+        ),
         start=1,
     )
 }
@@ -141,7 +154,9 @@ def _components(text: pl.Expr) -> list[pl.Expr]:
     for part in _PARTS:
         if part == "m":
             month_name = ctime.struct.field("mon").str.to_lowercase()
-            from_ctime = month_name.replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+            from_ctime = month_name.replace_strict(
+                _MONTHS, default=None, return_dtype=pl.String
+            )
         else:
             from_ctime = ctime.struct.field(part)
         parts.append(
@@ -208,7 +223,7 @@ _FAST_INSTANT = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]00:?
 _FAST_UTC = r"(?:Z|[+-]00:?00)$"
 _FAST_DATE = r"^\d{4}-\d{2}-\d{2}$"
 # The usual export forms by their length: whole seconds or milliseconds
-# (see _split_exact_utc).
+# (see _parse_exact_utc).
 _EXACT_UTC = {20: "%Y-%m-%dT%H:%M:%SZ", 24: "%Y-%m-%dT%H:%M:%S.%3fZ"}
 
 
@@ -228,12 +243,14 @@ def parse_watched_at(
     work = frame.select(
         text.alias("_text"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_index")
     )
-    exact, rest = _split_exact_utc(work)
-    parts = [exact] if exact.height else []
-    if rest.height or not parts:
-        parts.append(_parse_general(rest, zone, policy.date_anchor))
-    work = pl.concat(parts, how="vertical_relaxed")
-    if len(parts) > 1:
+    work = _parse_exact_utc(work)
+    fits = work.get_column("_fits")
+    work = work.drop("_fits")
+    if not fits.all():
+        rest = _parse_general(
+            work.filter(~fits).drop(_PARSED), zone, policy.date_anchor
+        )
+        work = pl.concat([work.filter(fits), rest], how="vertical_relaxed")
         work = work.sort("_index")
     dates = _finish(work, field, policy.now, zone, policy.date_anchor)
     existing = (
@@ -250,37 +267,46 @@ def parse_watched_at(
     )
 
 
-def _split_exact_utc(work: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Parse the rows in the usual export form and return them apart from the rest.
+# The columns that `_parse_exact_utc` and `_parse_general` add.
+_PARSED = ("_parsed", "_naive_day", "_precision")
+
+
+def _parse_exact_utc(work: pl.DataFrame) -> pl.DataFrame:
+    """Parse the rows in the usual export form; `_fits` marks the rows it read.
 
     Most exports write every date as `2021-03-01T20:00:00Z`, or every date
     with milliseconds, `2021-03-01T20:00:00.000Z`. One fixed-format parse
-    reads them several times faster than the patterns. Every other row goes
-    through `_parse_general`, which gives the same result for these forms.
+    reads them several times faster than the patterns. The other rows need
+    `_parse_general`, which gives the same result for these forms. Empty
+    cells count as read: they parse to nothing either way.
     """
     text = pl.col("_text")
     # One form per file is the norm, so the first date decides which to try.
     first = work.get_column("_text").drop_nulls().head(1).str.len_bytes().to_list()
     fmt = _EXACT_UTC.get(first[0]) if first else None
     if fmt is None:
-        return work.clear(), work
-    exact = text.str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
-    fits = (
-        (text.str.len_bytes() == first[0])
-        & text.str.slice(0, 1).is_in(["1", "2"])
-        & exact.is_not_null()
-    ).fill_null(False)
-    work = work.with_columns(exact.alias("_exact"), fits.alias("_fits"))
-    parsed = pl.col("_exact").dt.replace_time_zone("UTC").dt.truncate("1s")
-    matched = work.filter(pl.col("_fits")).select(
+        exact = pl.lit(None, dtype=pl.Datetime("us"))
+        fits = pl.lit(False)
+    else:
+        exact = text.str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
+        fits = (
+            (text.str.len_bytes() == first[0])
+            & (text.str.starts_with("1") | text.str.starts_with("2"))
+            & exact.is_not_null()
+        ).fill_null(False)
+    work = work.with_columns(exact.alias("_exact"))
+    exact = pl.col("_exact")
+    return work.select(
         "_text",
         "_index",
-        parsed.alias("_parsed"),
-        pl.col("_exact").dt.date().alias("_naive_day"),
-        pl.lit(PRECISION_INSTANT).alias("_precision"),
+        exact.dt.replace_time_zone("UTC").dt.truncate("1s").alias("_parsed"),
+        exact.dt.date().alias("_naive_day"),
+        pl.when(exact.is_null())
+        .then(pl.lit(PRECISION_DATE))
+        .otherwise(pl.lit(PRECISION_INSTANT))
+        .alias("_precision"),
+        (fits | text.is_null()).alias("_fits"),
     )
-    rest = work.filter(~pl.col("_fits")).drop("_exact", "_fits")
-    return matched, rest
 
 
 def _parse_general(work: pl.DataFrame, zone: str, anchor: str) -> pl.DataFrame:
@@ -377,7 +403,17 @@ def _finish(
 ) -> pl.DataFrame:
     """Return the date columns, with the new problem messages in `_problem`."""
     parsed = pl.col("_parsed")
-    lowered = pl.col("_text").str.to_lowercase()
+    # Only cells that did not parse can be placeholders or failures, so a
+    # column that parsed whole skips the text checks.
+    if work.get_column("_parsed").null_count():
+        lowered = pl.col("_text").str.to_lowercase()
+        empty = pl.col("_text").is_null() | lowered.is_in(list(UNKNOWN_WORDS))
+    else:
+        empty = pl.lit(False)
+    if (work.get_column("_precision") == PRECISION_DATE).any():
+        clamp = _clamp_condition(now, zone, anchor)
+    else:
+        clamp = pl.lit(False)
     epoch = parsed.is_between(
         pl.lit(_EPOCH_LOW, dtype=UTC_DATETIME), pl.lit(_EPOCH_HIGH, dtype=UTC_DATETIME)
     )
@@ -385,11 +421,9 @@ def _finish(
         [_EPOCH_LOW.date(), _EPOCH_HIGH.date()]
     )
     work = work.with_columns(
-        (pl.col("_text").is_null() | lowered.is_in(list(UNKNOWN_WORDS))).alias(
-            "_empty"
-        ),
+        empty.alias("_empty"),
         (epoch | epoch_day).fill_null(False).alias("_sentinel"),
-        _clamp_condition(now, zone, anchor).alias("_clamp"),
+        clamp.alias("_clamp"),
     )
     work = work.with_columns(
         (~pl.col("_empty") & parsed.is_null()).alias("_failed"),

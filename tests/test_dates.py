@@ -294,9 +294,7 @@ def test_fixed_form_path_matches_the_general_patterns(monkeypatch, values, zone)
     import importer.dates as dates
 
     fast = parse(values, timezone=zone)
-    monkeypatch.setattr(
-        dates, "_split_exact_utc", lambda work: (work.clear(), work)
-    )
+    monkeypatch.setattr(dates, "_EXACT_UTC", {})
     general = parse(values, timezone=zone)
     assert fast.equals(general)
     assert fast["watched_at"][0] is not None
