@@ -487,25 +487,32 @@ def _write_frame(
     item_key = items["item_key"].gather(kept["item_id"])
     frame = pl.concat([source, decided, item_key.to_frame()], how="horizontal")
     # Lazy, because polars 2.1 builds these string columns about three times
-    # faster in one query than in eager steps.
-    query = (
+    # faster in one query than in eager steps. The query returns chunked
+    # columns, so only the new columns go through it and are rechunked:
+    # summarize takes about half the CPU time on contiguous columns.
+    built = (
         frame.lazy()
         .with_columns(pl.lit(None, dtype=watches.schema[c]).alias(c) for c in filled)
         .with_columns(unit_key().alias("unit_key"))
-        .with_columns(
+        .select(
+            "unit_key",
+            pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias(
+                "write_key"
+            ),
             pl.from_epoch("_t", time_unit="s")
             .dt.replace_time_zone("UTC")
             .dt.cast_time_unit("us")
             .alias("watched_at"),
             pl.coalesce("_note", "date_note").alias("date_note"),
-            pl.concat_str("unit_key", pl.lit("@"), pl.col("_t").cast(pl.String)).alias(
-                "write_key"
-            ),
         )
+        .collect()
+        .rechunk()
     )
-    names = set(query.collect_schema().names())
+    frame = frame.drop("date_note", strict=False).hstack(built)
     columns = [
-        (pl.col(name) if name in names else pl.lit(None)).cast(dtype).alias(name)
+        (pl.col(name) if name in frame.columns else pl.lit(None))
+        .cast(dtype)
+        .alias(name)
         for name, dtype in WRITE_SCHEMA.items()
     ]
-    return query.select(columns).collect()
+    return frame.select(columns)
