@@ -83,3 +83,22 @@ def test_active_failure_counts_item_rows():
     )
     with pytest.raises(PlanError, match=r"more than one active.*, 3 rows\)"):
         check_plan(rows, NO_ACCOUNT)
+
+
+def test_unsorted_valid_viewings_pass():
+    rows = kept(
+        (1, 1, 100 * HOUR, 2, "completed"),
+        (1, 1, 0, 0, None),
+        (1, 1, 50 * HOUR, 1, "completed"),
+    )
+    check_plan(rows, NO_ACCOUNT)
+
+
+def test_unsorted_close_viewings_rejected():
+    rows = kept(
+        (1, 1, 100 * HOUR, 2, "completed"),
+        (1, 1, 0, 0, None),
+        (1, 1, 47 * HOUR, 1, "completed"),
+    )
+    with pytest.raises(PlanError, match="48 hours"):
+        check_plan(rows, NO_ACCOUNT)
