@@ -96,7 +96,13 @@ def build_plan(
     writes = _write_frame(watches, kept, items)
     skipped_frame = _sorted_skips(skipped)
     notes_frame = _sorted_skips(notes)
-    summary = summarize(events, writes, skipped_frame, notes_frame)
+    summary = summarize(
+        events,
+        writes,
+        skipped_frame,
+        notes_frame,
+        item_count=kept["item_id"].n_unique(),
+    )
     return Plan(
         writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary
     )

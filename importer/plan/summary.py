@@ -17,15 +17,30 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return {str(key): int(count) for key, count in grouped.iter_rows()}
 
 
+def _counts_of(column: pl.Series, values: tuple[str, ...]) -> dict[str, int]:
+    return {value: int((column == value).sum()) for value in values}
+
+
 def summarize(
     events: pl.DataFrame,
     writes: pl.DataFrame,
     skipped: pl.DataFrame,
     notes: pl.DataFrame,
+    *,
+    item_count: int | None = None,
 ) -> dict[str, Any]:
-    """Count rows, writes, sessions and skip reasons of a plan."""
-    records = _counts(events.select("record"), "record")
-    kinds = _counts(writes.select("kind"), "kind")
+    """Count rows, writes, sessions and skip reasons of a plan.
+
+    `item_count` is the number of distinct items among the writes, for a
+    caller that can count them on integer ids, which is cheaper than on the
+    `item_key` strings.
+    """
+    # Only these records and kinds are reported, and comparing strings
+    # costs less than grouping a million of them.
+    records = _counts_of(
+        events["record"], (RECORD_WATCH, RECORD_RATING, RECORD_WATCHLIST)
+    )
+    kinds = _counts_of(writes["kind"], (rules.CANONICAL, rules.REWATCH))
     rewatch = writes.lazy().filter(pl.col("kind") == rules.REWATCH)
     session_rows = (
         rewatch.select("media_type", "item_key", "session").unique().collect()
@@ -55,7 +70,7 @@ def summarize(
         "canonical": kinds.get(rules.CANONICAL, 0),
         "rewatch_writes": kinds.get(rules.REWATCH, 0),
         "rewatch_sessions": session_rows.height,
-        "items": writes["item_key"].n_unique(),
+        "items": writes["item_key"].n_unique() if item_count is None else item_count,
         "undated_written": undated_written,
         "extra_plays_not_written": int(extra_plays.collect().item() or 0),
         "skipped": _counts(skipped, "reason"),
