@@ -102,9 +102,15 @@ def run_importer(path: Path, fmt: str, batch_size: int) -> dict[str, Any]:
     started = time.perf_counter()
     import importer.readers  # noqa: F401
     from importer.batch import build_requests
+    from importer.events import empty_events
     from importer.pipeline import load_events, plan_prepared
     from importer.readers.base import ReadOptions
+    from importer.validate import validate_events
 
+    # pandera imports its polars backend, and hypothesis where installed, on
+    # the first validation (about 0.2 s). That is an import too, so it is
+    # paid here, on an empty frame.
+    validate_events(empty_events())
     imported = time.perf_counter()
     marks: dict[str, float] = {}
     # Peak RSS so far when each stage starts, which shows the stage that
