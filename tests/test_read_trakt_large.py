@@ -164,7 +164,8 @@ def test_blocks_merged_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     data = one_per_line([movie(index) for index in range(100)])
     frame = read_in_blocks(data, monkeypatch)
     assert isinstance(frame, pl.DataFrame)
-    assert frame["id"].to_list() == list(range(1000, 1100))
+    ids = frame["movie"].struct.field("ids").struct.field("trakt")
+    assert ids.to_list() == list(range(500, 600))
     assert_frame_equal(frame, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
 
 
