@@ -1,13 +1,15 @@
 """Tests of reading Trakt history arrays in blocks.
 
-Large history files are parsed in blocks of whole objects. Most tests read
-the same bytes in blocks of one object (BLOCK_BYTES = 1) and whole (one
-block as large as the file), and the two must give the same frame, or the
-same error.
+Large history files are parsed in blocks of whole objects, and the event
+columns of each group of blocks are extracted as it is parsed. Most tests
+read the same bytes in blocks of one object (BLOCK_BYTES = 1) and whole
+(one block as large as the file), and the two must give the same event
+columns, or the same error.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,16 +98,29 @@ def one_per_line(objects: list[dict], newline: str = "\n") -> bytes:
     return f"[\n{lines}\n]".replace("\n", newline).encode()
 
 
-def load(data: bytes) -> pl.DataFrame:
+def load_table(data: bytes) -> trakt.TraktTable:
     source = InputFile("history.json", "history.json", lambda: data)
     (table,) = trakt.load_tables(source, data)
-    return table.frame
+    return table
+
+
+def load(data: bytes) -> pl.DataFrame:
+    """Return the event columns of the history array in `data`."""
+    table = load_table(data)
+    if table.extracted:
+        return table.frame
+    return trakt._event_columns(table.frame)
+
+
+def reference(data: bytes) -> pl.DataFrame:
+    """Return the event columns of `data` parsed whole with the history schema."""
+    return trakt._event_columns(pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
 
 
 def read_both(
     data: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return the frames of `data` read in one-object blocks and whole."""
+    """Return the event columns of `data` read in one-object blocks and whole."""
     monkeypatch.setattr(trakt, "BLOCK_BYTES", len(data))
     whole = load(data)
     monkeypatch.setattr(trakt, "BLOCK_BYTES", 1)
@@ -116,7 +131,7 @@ def read_both(
 def read_in_blocks(data: bytes, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame | None:
     """Return the block reader's frame, or None where it leaves the file whole."""
     monkeypatch.setattr(trakt, "BLOCK_BYTES", 1)
-    return trakt._history_in_blocks(data.lstrip(), "history.json")
+    return trakt._history_in_blocks(data.lstrip(), io.BytesIO(), "history.json")
 
 
 def errors_of_both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -145,8 +160,10 @@ def test_blocks_match_whole(layout: str, monkeypatch: pytest.MonkeyPatch) -> Non
     data = LAYOUTS[layout]
     blocks, whole = read_both(data, monkeypatch)
     assert_frame_equal(blocks, whole)
-    assert_frame_equal(whole, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
+    assert_frame_equal(whole, reference(data))
     assert whole.height == 30
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", len(data))
+    assert load_table(data).extracted
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -159,22 +176,40 @@ def test_blocks_path_is_taken(layout: str, monkeypatch: pytest.MonkeyPatch) -> N
     assert (frame is None) == single_line
 
 
-def test_blocks_merged_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("blocks_per_chunk", [1, 3, 32])
+def test_blocks_merged_in_order(
+    blocks_per_chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # 100 one-object blocks are joined in groups of _BLOCKS_PER_CHUNK.
+    monkeypatch.setattr(trakt, "_BLOCKS_PER_CHUNK", blocks_per_chunk)
     data = one_per_line([movie(index) for index in range(100)])
     frame = read_in_blocks(data, monkeypatch)
     assert isinstance(frame, pl.DataFrame)
-    ids = frame["movie"].struct.field("ids").struct.field("trakt")
-    assert ids.to_list() == list(range(500, 600))
-    assert_frame_equal(frame, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
+    assert frame["trakt"].to_list() == list(range(500, 600))
+    assert frame.n_chunks() == 1
+    assert_frame_equal(frame, reference(data))
 
 
 def test_blocks_at_default_size() -> None:
     data = one_per_line([movie(index) for index in range(4000)])
     assert len(data) > 3 * trakt.BLOCK_BYTES
-    frame = trakt._history_in_blocks(data, "history.json")
+    frame = trakt._history_in_blocks(data, io.BytesIO(), "history.json")
     assert isinstance(frame, pl.DataFrame)
-    assert_frame_equal(frame, pl.read_json(data, schema=trakt._HISTORY_SCHEMA))
+    assert_frame_equal(frame, reference(data))
+
+
+def test_imdb_urls_parsed_per_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A block whose IMDb ids are all plain takes the cheap parse, and one
+    # with a URL the full parse. Both must give what the whole file gives.
+    objects = [movie(index) for index in range(12)]
+    objects[5]["movie"]["ids"]["imdb"] = "https://www.imdb.com/title/TT0000005/"
+    objects[7]["movie"]["ids"]["imdb"] = "nm0000007"
+    data = one_per_line(objects)
+    blocks, whole = read_both(data, monkeypatch)
+    assert_frame_equal(blocks, whole)
+    assert whole["imdb"][4] == "tt0000004"
+    assert whole["imdb"][5] == "tt0000005"
+    assert whole["imdb"][7] is None
 
 
 def test_ids_as_text_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,7 +219,11 @@ def test_ids_as_text_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     assert read_in_blocks(data, monkeypatch) is None
     blocks, whole = read_both(data, monkeypatch)
     assert_frame_equal(blocks, whole)
-    assert whole["movie"].struct.field("ids").struct.field("trakt")[20] == "520"
+    table = load_table(data)
+    assert not table.extracted
+    ids = table.frame["movie"].struct.field("ids")
+    assert ids.struct.field("trakt")[20] == "520"
+    assert whole["trakt"][20] == 520
 
 
 def test_nested_arrays_of_objects(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -330,3 +369,76 @@ def test_blocks_match_whole_property(
     finally:
         trakt.BLOCK_BYTES = saved
     assert_frame_equal(blocks, whole)
+
+
+# Reading from a stream: the file arrives _READ_BYTES at a time, so a
+# boundary between objects can be split across two reads.
+
+
+def blocks_of(data: bytes, head_bytes: int) -> list[bytes]:
+    """Return the blocks of `data`, given `head_bytes` of it first as the head."""
+    stripped = data.lstrip()
+    head = stripped[:head_bytes]
+    return list(trakt._array_blocks(head, io.BytesIO(stripped[head_bytes:]), 40))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("read_bytes", [1, 2, 3, 7, 64, 1 << 20])
+def test_stream_cuts_match_memory(
+    layout: str, read_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = LAYOUTS[layout]
+    in_memory = blocks_of(data, len(data))
+    monkeypatch.setattr(trakt, "_READ_BYTES", read_bytes)
+    # The head must show how the first object starts its line.
+    for head_bytes in (20, 21, 50, 1000):
+        assert blocks_of(data, head_bytes) == in_memory, head_bytes
+    assert len(in_memory) > 10
+
+
+@pytest.mark.parametrize(
+    ("tail", "resume"),
+    [
+        (b"", None),
+        (b" ", None),
+        (b"}", 0),
+        (b"},", 0),
+        (b"}, \n\t", 0),
+        (b"}\n", None),
+        (b"}}", 1),
+        (b"},,", None),
+        (b"}, x", None),
+    ],
+)
+def test_resume_point(tail: bytes, resume: int | None) -> None:
+    # A boundary that more bytes could complete starts at the last `}`,
+    # when at most a comma and whitespace follow it. Otherwise none can
+    # start before the end of the buffer.
+    buffer = b'[{"a": 1' + tail
+    point = trakt._resume_point(buffer, 1)
+    expected = len(buffer) if resume is None else len(buffer) - len(tail) + resume
+    assert point == expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    objects=st.lists(ENTRY, max_size=12),
+    layout=LAYOUT,
+    block=st.integers(1, 300),
+    read_bytes=st.integers(1, 50),
+)
+def test_stream_cuts_property(
+    objects: list[dict], layout: str, block: int, read_bytes: int
+) -> None:
+    data = render(objects, layout).lstrip()
+    # The head reaches the first object, so the layout is known from it.
+    head_bytes = data.find(b"{") + 1 or len(data)
+    in_memory = list(trakt._array_blocks(data, io.BytesIO(), block))
+    saved = trakt._READ_BYTES
+    try:
+        trakt._READ_BYTES = read_bytes
+        rest = io.BytesIO(data[head_bytes:])
+        streamed = list(trakt._array_blocks(data[:head_bytes], rest, block))
+    finally:
+        trakt._READ_BYTES = saved
+    assert streamed == in_memory

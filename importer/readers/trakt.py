@@ -16,11 +16,15 @@ are skipped, so plays are not counted twice.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import IO
 
 import polars as pl
 
@@ -36,7 +40,7 @@ from importer.events import (
 )
 from importer.readers.base import FileSummary
 from importer.readers.inputs import InputFile, ReaderOutput
-from importer.readers.values import imdb_id, with_rating
+from importer.readers.values import imdb_id_parse, with_parses, with_rating
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +55,18 @@ IGNORED = "ignored"
 
 @dataclass
 class TraktTable:
-    """One array of Trakt objects with its shape and origin."""
+    """One array of Trakt objects with its shape and origin.
+
+    `frame` contains the objects as read. When `extracted` is true, it
+    contains their event columns (`_event_columns`) instead, one row per
+    object. History arrays are extracted block by block as they are read,
+    so that their nested objects are never in memory whole.
+    """
 
     source: InputFile
     frame: pl.DataFrame
     shape: str
+    extracted: bool = False
 
 
 def looks_like_trakt(data: bytes) -> bool:
@@ -72,6 +83,10 @@ def load_tables(source: InputFile, data: bytes) -> list[TraktTable]:
     """
     stripped = data.lstrip()
     if stripped.startswith(b"["):
+        if _is_history_head(stripped):
+            frame = _history_in_blocks(stripped, io.BytesIO(), source.display)
+            if frame is not None:
+                return [TraktTable(source, frame, HISTORY, extracted=True)]
         frame = _array_frame(stripped, source.display)
         shape = _shape(frame)
         if shape == WATCHLIST and _is_other_list(source.name):
@@ -145,17 +160,13 @@ _HISTORY_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _array_frame(data: bytes, display: str) -> pl.DataFrame:
-    """Read a JSON array with polars, falling back to the json module.
+    """Read a JSON array whole with polars, falling back to the json module.
 
-    History arrays are first read with their known schema, in blocks when
-    the file is large. A file whose values do not fit the schema (an id
-    written as text) is read again whole with inference.
+    A history array that the block reader left alone is read with its known
+    schema first. A file whose values do not fit the schema (an id written
+    as text) is read again with inference.
     """
-    head = data[:65536]
-    if b'"watched_at"' in head and b'"action"' in head:
-        frame = _history_in_blocks(data, display)
-        if frame is not None:
-            return frame
+    if _is_history_head(data):
         try:
             return pl.read_json(data, schema=_HISTORY_SCHEMA)
         except pl.exceptions.PolarsError as error:
@@ -168,17 +179,27 @@ def _array_frame(data: bytes, display: str) -> pl.DataFrame:
     return _frame_from_objects(document if isinstance(document, list) else [], display)
 
 
+def _is_history_head(data: bytes) -> bool:
+    """Return True if the array that starts `data` looks like per-play history."""
+    head = data[:65536]
+    return b'"watched_at"' in head and b'"action"' in head
+
+
 # Bytes of a history array that one pl.read_json call parses. polars 2.1
 # needs about ten times its input's size to read a JSON array, and more
 # than linear time. On a 2-core AMD EPYC, a 370 MB history with 1M objects
 # took 12 to 17 s and 3.9 GB peak RSS when read whole. Read in blocks of
-# this size, it took 3 s of CPU time and 450 MB for the frame, and blocks
-# of 64 KiB and 1 MiB were slower.
+# this size, it took 3 s of CPU time and 450 MB for the nested frame, and
+# blocks of 64 KiB and 1 MiB were slower.
 BLOCK_BYTES = 256 * 1024
-# Blocks whose frames are joined into one contiguous chunk of the result.
-# One chunk per block made the later steps of read_trakt about 30% slower
-# at 1M rows, and one rechunk at the end would copy the whole frame.
-_BLOCKS_PER_CHUNK = 32
+# Bytes read from a stream at a time.
+_READ_BYTES = 1 << 20
+# Blocks whose frames are joined before their event columns are extracted.
+# Each extraction spends a few milliseconds building and planning its
+# expressions. On the same machine, extracting one block at a time took
+# 7 ms per block. Groups of 64 blocks (16 MiB of JSON, about 45,000
+# objects) took about a fifth less CPU time than groups of 32.
+_BLOCKS_PER_CHUNK = 64
 
 _JSON_WHITESPACE = b" \t\r\n"
 # A place where one object of an array may end and the next begin. A match
@@ -190,75 +211,115 @@ _OBJECT_BOUNDARY = re.compile(rb"\},[ \t\r\n]*\{")
 _FIRST_OBJECT_LINE = re.compile(rb"\[[ \t\r\n]*\n([ \t]*)\{")
 
 
-def _history_in_blocks(data: bytes, display: str) -> pl.DataFrame | None:
+class _UnendedArray(Exception):
+    """The bytes after the last cut do not end with `]` and JSON whitespace."""
+
+
+def _history_in_blocks(
+    head: bytes, stream: IO[bytes], display: str
+) -> pl.DataFrame | None:
     """Read a history array in blocks of whole objects with the history schema.
 
-    Return None when the array fits in one block, or when a block is not a
-    valid JSON array that fits the schema. The caller then reads the whole
-    file, which gives the same frame or the same error.
+    The array starts `head` with its `[` and continues in `stream`. Blocks
+    are parsed on a thread pool (pl.read_json releases the GIL), and the
+    event columns of each _BLOCKS_PER_CHUNK of them are extracted as soon
+    as they are parsed. Return the event columns of all blocks in order,
+    or None when a block is not a valid JSON array that fits the schema or
+    the array does not end with `]`. The caller then reads the whole file,
+    which gives the same frame or the same error.
 
     Splitting is safe because JSON has no state beyond nesting and strings.
     If each block `[` body `]` parses, the bodies joined by the commas cut
     out between them form the original array. The block frames, joined in
-    order, then equal the frame of the whole file. No body is empty,
-    because each cut has `}` before it and `{` after it.
+    order, then equal the frame of the whole file, and so do their event
+    columns. No body is empty, because each cut has `}` before it and `{`
+    after it. polars 2.1 checks that its whole input is UTF-8, so a file
+    that is not, which the caller reads as Windows-1252, fails here too.
     """
-    spans = _block_spans(data, BLOCK_BYTES)
-    if len(spans) < 2:
-        return None
-    view = memoryview(data)
+    workers = pl.thread_pool_size()
+    pool = ThreadPoolExecutor(max_workers=workers)
+    # Blocks parsed ahead of the one being collected. A bound keeps the
+    # file from being read faster than the blocks are parsed.
+    pending: deque[Future[pl.DataFrame]] = deque()
+    chunks: list[pl.DataFrame] = []
+    frames: list[pl.DataFrame] = []
 
-    def read(span: tuple[int, int]) -> pl.DataFrame:
-        start, stop = span
-        block = b"".join((b"[", view[start:stop], b"]"))
+    def collect(future: Future[pl.DataFrame]) -> None:
+        frames.append(future.result())
+        if len(frames) == _BLOCKS_PER_CHUNK:
+            chunks.append(_event_columns(pl.concat(frames, rechunk=True)))
+            frames.clear()
+
+    def read(block: bytes) -> pl.DataFrame:
         return pl.read_json(block, schema=_HISTORY_SCHEMA)
 
-    # pl.read_json releases the GIL (polars 2.1), so blocks parse in parallel.
-    pool = ThreadPoolExecutor(max_workers=min(pl.thread_pool_size(), len(spans)))
-    chunks: list[pl.DataFrame] = []
-    pending: list[pl.DataFrame] = []
     try:
-        for frame in pool.map(read, spans):
-            pending.append(frame)
-            if len(pending) == _BLOCKS_PER_CHUNK:
-                chunks.append(pl.concat(pending, rechunk=True))
-                pending = []
-    except pl.exceptions.PolarsError as error:
+        for block in _array_blocks(head, stream, BLOCK_BYTES):
+            pending.append(pool.submit(read, block))
+            if len(pending) > 2 * workers:
+                collect(pending.popleft())
+        while pending:
+            collect(pending.popleft())
+    except (pl.exceptions.PolarsError, _UnendedArray) as error:
         logger.debug(
             "%s: invalid history block, reading the file whole (%s)", display, error
         )
         return None
     finally:
         pool.shutdown(cancel_futures=True)
-    if pending:
-        chunks.append(pl.concat(pending, rechunk=True))
-    return pl.concat(chunks, rechunk=False)
+    if frames:
+        chunks.append(_event_columns(pl.concat(frames, rechunk=True)))
+    # One contiguous frame: read_trakt adds columns of one chunk to it,
+    # which would copy every column of a frame of many chunks anyway.
+    return pl.concat(chunks, rechunk=True)
 
 
-def _block_spans(data: bytes, block_bytes: int) -> list[tuple[int, int]]:
-    """Return the (start, stop) offsets of blocks of the array body in `data`.
+def _array_blocks(head: bytes, stream: IO[bytes], block_bytes: int) -> Iterator[bytes]:
+    """Yield the array that starts `head` and continues in `stream` as blocks.
 
-    `data` must start with `[`. Blocks are at least `block_bytes` long,
-    except the last. Each block after the first starts just after a comma,
-    and the last one stops before the closing `]`. Return an empty list
-    unless `data` ends with `]` and at most 4 KiB of JSON whitespace.
+    `head` must start with `[`. Each block is `[`, a body, `]`. A body is at
+    least `block_bytes` long, except the last, and each body after the
+    first starts just after a comma. Raise _UnendedArray unless the array
+    ends with `]` and JSON whitespace.
     """
-    tail = data[-4096:]
-    end = len(data) - len(tail) + len(tail.rstrip(_JSON_WHITESPACE))
-    if end < 2 or data[end - 1] != ord("]"):
-        return []
-    close = end - 1
-    boundary = _boundary_pattern(data)
-    spans = []
+    boundary = _boundary_pattern(head)
+    buffer = head
     start = 1
+    scan = start + block_bytes
     while True:
-        match = boundary.search(data, start + block_bytes, close)
-        if match is None:
-            spans.append((start, close))
-            return spans
-        comma = match.start() + 1
-        spans.append((start, comma))
-        start = comma + 1
+        match = boundary.search(buffer, scan)
+        if match is not None:
+            comma = match.start() + 1
+            yield b"".join((b"[", memoryview(buffer)[start:comma], b"]"))
+            start = comma + 1
+            scan = start + block_bytes
+            continue
+        scan = _resume_point(buffer, scan)
+        chunk = stream.read(_READ_BYTES)
+        if not chunk:
+            break
+        buffer = buffer[start:] + chunk
+        scan -= start
+        start = 0
+    body = buffer[start:].rstrip(_JSON_WHITESPACE)
+    if not body.endswith(b"]"):
+        raise _UnendedArray(f"the array ends with {body[-20:]!r}")
+    yield b"[" + body
+
+
+def _resume_point(buffer: bytes, scan: int) -> int:
+    """Return where a boundary that `buffer` ends inside of would start.
+
+    A boundary is `}`, a comma and whitespace before `{`, so only a `}`
+    followed by nothing or by a comma and whitespace can begin one that
+    more bytes complete. Matches must start at `scan` or later.
+    """
+    brace = buffer.rfind(b"}", scan)
+    if brace >= 0:
+        tail = buffer[brace + 1 :]
+        if tail[:1] in (b"", b",") and not tail[1:].lstrip(_JSON_WHITESPACE):
+            return brace
+    return max(scan, len(buffer))
 
 
 def _boundary_pattern(data: bytes) -> re.Pattern[bytes]:
@@ -340,7 +401,8 @@ def _item_columns(frame: pl.DataFrame) -> list[pl.Expr]:
         pick("year").cast(pl.Int32, strict=False).alias("year"),
         _positive(pick(*ids, "trakt")).alias("trakt"),
         pick(*ids, "slug").cast(pl.String).alias("trakt_slug"),
-        imdb_id(pick(*ids, "imdb")).alias("imdb"),
+        # Parsed into an IMDb id by `_event_columns`.
+        pick(*ids, "imdb").cast(pl.String).alias("imdb"),
         _positive(pick(*ids, "tmdb")).alias("tmdb"),
         _positive(pick(*ids, "tvdb")).alias("tvdb"),
         pl.when(_get(frame, "movie").is_not_null())
@@ -361,7 +423,7 @@ def _episode_columns(frame: pl.DataFrame) -> list[pl.Expr]:
         episode("number").cast(pl.Int32, strict=False).alias("episode"),
         episode("number_abs").cast(pl.Int32, strict=False).alias("episode_abs"),
         _positive(episode("ids", "tvdb")).alias("ep_tvdb"),
-        imdb_id(episode("ids", "imdb")).alias("ep_imdb"),
+        episode("ids", "imdb").cast(pl.String).alias("ep_imdb"),
         _positive(episode("ids", "tmdb")).alias("ep_tmdb"),
         _positive(episode("ids", "trakt")).alias("ep_trakt"),
     ]
@@ -378,17 +440,38 @@ _PASSTHROUGH = (
 )
 
 
-def _base(table: TraktTable) -> pl.DataFrame:
-    """Extract the events columns and drop the nested objects they came from."""
-    frame = table.frame
+def _event_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Extract the events columns and drop the nested objects they came from.
+
+    Every column depends on its own row only, so extracting blocks of rows
+    and joining them gives the same frame as extracting all rows at once.
+    """
     kept = [pl.col(name) for name in _PASSTHROUGH if name in frame.columns]
+    columns = frame.select(
+        *kept,
+        _object_type(frame).alias("_type"),
+        *_item_columns(frame),
+        *_episode_columns(frame),
+    )
+    return with_parses(
+        columns,
+        {
+            "imdb": imdb_id_parse(pl.col("imdb")),
+            "ep_imdb": imdb_id_parse(pl.col("ep_imdb")),
+        },
+    )
+
+
+def _base(table: TraktTable) -> pl.DataFrame:
+    """Return the events columns of `table` with the file and row of each."""
+    frame = table.frame if table.extracted else _event_columns(table.frame)
+    kept = [name for name in _PASSTHROUGH if name in frame.columns]
+    rest = [name for name in frame.columns if name not in kept]
     return frame.select(
         *kept,
         pl.lit(table.source.display).alias("source_file"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
-        _object_type(frame).alias("_type"),
-        *_item_columns(frame),
-        *_episode_columns(frame),
+        *rest,
     )
 
 
