@@ -316,3 +316,26 @@ def test_completed_show_session_set_completed():
     ]
     (request,) = build_requests(frame(rows))
     assert render_body(request)["shows"][0]["rewatch_status"] == "completed"
+
+
+def test_entry_ids_from_its_own_writes():
+    rows = [
+        write("s", media_type="show", days=0, season=1, episode=1, tvdb=5),
+        write("s", media_type="show", days=1, season=1, episode=2, tvdb=5, tmdb=9),
+        write("s", media_type="show", days=2, season=1, episode=3, imdb="tt7"),
+    ]
+    first, second = build_requests(frame(rows), batch_size=2)
+    assert first.entries[0].ids == (("tmdb", 9), ("tvdb", 5))
+    assert second.entries[0].ids == (("imdb", "tt7"),)
+
+
+def test_entry_section_from_its_own_writes():
+    rows = [
+        write("a", media_type="anime", days=0, mal=1),
+        write("a", media_type="anime", days=1, mal=1),
+        write("a", media_type="anime", days=2, season=1, episode=1, mal=1),
+    ]
+    first, second = build_requests(frame(rows), batch_size=2)
+    assert first.entries[0].section == "movies"
+    assert second.entries[0].section == "shows"
+    assert second.entries[0].pinned is False
