@@ -4,13 +4,15 @@ Large history files are parsed in blocks of whole objects, and the event
 columns of each group of blocks are extracted as it is parsed. Most tests
 read the same bytes in blocks of one object (BLOCK_BYTES = 1) and whole
 (one block as large as the file), and the two must give the same event
-columns, or the same error.
+columns, or the same error. Files on disk are read from a stream without
+loading them whole, and must give what loading them whole gives.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -442,3 +444,217 @@ def test_stream_cuts_property(
     finally:
         trakt._READ_BYTES = saved
     assert streamed == in_memory
+
+
+# Entries whose file is larger than the head that read_history_file reads
+# to decide whether a file is a history array.
+LARGE = 1200
+
+
+def file_source(path: Path) -> InputFile:
+    return InputFile(str(path), path.name, path.read_bytes, lambda: path.open("rb"))
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def read_twice(
+    paths: list[Path], monkeypatch: pytest.MonkeyPatch, **kwargs: object
+) -> tuple[object, object]:
+    """Return read_exports of `paths` read from a stream and loaded whole.
+
+    Each result is the ReadResult, or the exception it raised.
+    """
+    results = []
+    for stream in (True, False):
+        with monkeypatch.context() as patch:
+            if not stream:
+                patch.setattr(trakt, "read_history_file", lambda *a, **k: None)
+            try:
+                results.append(
+                    read_exports([str(p) for p in paths], options=OPTIONS, **kwargs)
+                )
+            except Exception as error:  # noqa: BLE001
+                results.append(error)
+    return results[0], results[1]
+
+
+def assert_same_result(streamed: object, loaded: object) -> None:
+    if isinstance(loaded, Exception):
+        assert type(streamed) is type(loaded)
+        assert str(streamed) == str(loaded)
+        return
+    assert not isinstance(streamed, Exception), streamed
+    assert_frame_equal(streamed.events, loaded.events)
+    assert_frame_equal(streamed.skipped, loaded.skipped)
+    assert streamed.files == loaded.files
+    assert streamed.warnings == loaded.warnings
+
+
+def test_stream_file_matches_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", 3000)
+    monkeypatch.setattr(trakt, "_READ_BYTES", 777)
+    objects = entries(LARGE)
+    files = {
+        "one per line": one_per_line(objects),
+        "CRLF": one_per_line(objects, "\r\n"),
+        "indent 2": json.dumps(objects, indent=2).encode(),
+        "one long line": json.dumps(objects).encode(),
+    }
+    for name, data in files.items():
+        assert len(data) > trakt._HEAD_BYTES, name
+        path = write(tmp_path / "history.json", data)
+        streamed, loaded = read_twice([path], monkeypatch)
+        assert_same_result(streamed, loaded)
+        assert loaded.events.height > 0, name
+
+
+def test_stream_reads_history(tmp_path: Path) -> None:
+    path = write(tmp_path / "history.json", one_per_line(entries(LARGE)))
+    source = file_source(path)
+    table = trakt.read_history_file(source, forced=False)
+    assert table is not None
+    assert table.extracted
+    assert table.shape == trakt.HISTORY
+    assert_frame_equal(table.frame, load(path.read_bytes()))
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_stream_zip_member(
+    compression: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", 3000)
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        archive.writestr("history.json", one_per_line(entries(LARGE)))
+        archive.writestr("other.json", one_per_line(entries(10)))
+    streamed, loaded = read_twice([path], monkeypatch)
+    assert_same_result(streamed, loaded)
+    assert len(loaded.files) == 2
+
+
+def test_stream_corrupt_zip_member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A changed byte near the end of a stored member fails its CRC check
+    # only when the stream reaches the end.
+    data = one_per_line(entries(LARGE))
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("history.json", data)
+    raw = bytearray(path.read_bytes())
+    at = raw.rindex(b"Show ")
+    raw[at] = ord("X")
+    path.write_bytes(bytes(raw))
+    streamed, loaded = read_twice([path], monkeypatch)
+    assert isinstance(loaded, zipfile.BadZipFile)
+    assert_same_result(streamed, loaded)
+
+
+FALLBACKS = {
+    "UTF-8 byte order mark": b"\xef\xbb\xbf" + one_per_line(entries(LARGE)),
+    # A Windows-1252 é is not UTF-8, so the file is read as Windows-1252.
+    "not UTF-8": one_per_line(entries(LARGE))
+    .replace(b"Caf\xc3\xa9", b"Caf\xe9")
+    .replace(b"\\u00e9", b"\xe9"),
+    "NUL in the head": b"[\n" + b"\x00" + one_per_line(entries(LARGE))[2:],
+    "id as text": one_per_line(entries(LARGE - 1) + [movie(5)]).replace(
+        b'"trakt": 505', b'"trakt": "505"'
+    ),
+    "cut short": one_per_line(entries(LARGE))[:-300],
+    "much leading whitespace": b" " * 5000 + one_per_line(entries(LARGE)),
+    "extra bracket": one_per_line(entries(LARGE)) + b"]",
+}
+
+
+@pytest.mark.parametrize("name", FALLBACKS)
+def test_stream_falls_back(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(trakt, "BLOCK_BYTES", 3000)
+    path = write(tmp_path / "history.json", FALLBACKS[name])
+    source = file_source(path)
+    assert trakt.read_history_file(source, forced=False) is None
+    for paths in ([path], [tmp_path]):
+        streamed, loaded = read_twice(paths, monkeypatch)
+        assert_same_result(streamed, loaded)
+
+
+def test_stream_not_utf8_warns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "history.json", FALLBACKS["not UTF-8"])
+    result = read_exports([str(path)], options=OPTIONS)
+    assert any("not valid UTF-8" in warning for warning in result.warnings)
+
+
+def test_stream_forced_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without Trakt's id keys in the head, only --format trakt reads it.
+    objects = [
+        {"watched_at": "2024-01-01T00:00:00Z", "action": "watch", "x": index}
+        for index in range(4000)
+    ]
+    path = write(tmp_path / "history.json", one_per_line(objects))
+    source = file_source(path)
+    assert trakt.read_history_file(source, forced=False) is None
+    assert trakt.read_history_file(source, forced=True) is not None
+    for fmt in (None, "trakt"):
+        streamed, loaded = read_twice([path], monkeypatch, format=fmt)
+        assert_same_result(streamed, loaded)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"  \n",
+        b"title,year\nHeat,1995\n",
+        b'{"history": []}',
+        json.dumps([{"plays": 2, "last_watched_at": None, "ids": {}}]).encode(),
+    ],
+)
+def test_stream_skips_other_files(data: bytes, tmp_path: Path) -> None:
+    path = write(tmp_path / "export.json", data)
+    source = file_source(path)
+    assert trakt.read_history_file(source, forced=False) is None
+    assert trakt.read_history_file(source, forced=True) is None
+
+
+class FailingStream(io.BytesIO):
+    """A stream that raises `error` once `limit` bytes have been read."""
+
+    def __init__(self, data: bytes, limit: int, error: Exception) -> None:
+        super().__init__(data)
+        self.limit = limit
+        self.error = error
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.limit:
+            raise self.error
+        return super().read(size)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(5, "Input/output error"),
+        zipfile.BadZipFile("Bad CRC-32 for file 'history.json'"),
+        EOFError("Compressed file ended before the end-of-stream marker"),
+    ],
+)
+def test_stream_read_error_falls_back(error: Exception) -> None:
+    data = one_per_line(entries(LARGE))
+
+    def open_stream() -> io.BytesIO:
+        return FailingStream(data, len(data) // 2, error)
+
+    source = InputFile("history.json", "history.json", lambda: data, open_stream)
+    assert trakt.read_history_file(source, forced=False) is None
+
+
+def test_stream_open_error_falls_back(tmp_path: Path) -> None:
+    path = tmp_path / "missing.json"
+    source = file_source(path)
+    assert trakt.read_history_file(source, forced=False) is None

@@ -56,6 +56,14 @@ class Detector:
         `direct` marks a file the user named, which raises ReadError when it
         is not an export instead of being ignored.
         """
+        if self.custom is None and self.format in (None, trakt.FORMAT):
+            # A Trakt history is read from its file in blocks, without
+            # loading it whole. Every other file is loaded below.
+            forced = self.format == trakt.FORMAT
+            table = trakt.read_history_file(source, forced=forced)
+            if table is not None:
+                self.detected.trakt.append(table)
+                return
         try:
             data = source.load()
         except OSError as error:

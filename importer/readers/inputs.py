@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 import polars as pl
 
@@ -29,12 +30,15 @@ class InputFile:
     `member` is the path inside the ZIP or folder that was given (POSIX
     separators), or the file name for a single file. Readers use it to tell
     apart files with identical headers (Letterboxd's watched.csv and
-    watchlist.csv) and sub-folders such as `deleted/`.
+    watchlist.csv) and sub-folders such as `deleted/`. `open`, where set,
+    opens the same bytes as a binary stream, for readers that read a large
+    file in parts.
     """
 
     display: str
     member: str
     load: Callable[[], bytes]
+    open: Callable[[], IO[bytes]] | None = None
 
     @property
     def name(self) -> str:
@@ -73,7 +77,7 @@ def _expand_one(path: Path, display: str) -> list[InputFile]:
         return _expand_folder(path, display)
     if zipfile.is_zipfile(path):
         return _expand_zip(path, display)
-    return [InputFile(display, path.name, path.read_bytes)]
+    return [InputFile(display, path.name, path.read_bytes, _file_opener(path))]
 
 
 def _expand_folder(folder: Path, display: str) -> list[InputFile]:
@@ -89,7 +93,9 @@ def _expand_folder(folder: Path, display: str) -> list[InputFile]:
         if zipfile.is_zipfile(path):
             files.extend(_expand_zip(path, display_path))
         else:
-            files.append(InputFile(display_path, relative.as_posix(), path.read_bytes))
+            member = relative.as_posix()
+            opener = _file_opener(path)
+            files.append(InputFile(display_path, member, path.read_bytes, opener))
     return files
 
 
@@ -107,7 +113,9 @@ def _expand_zip(path: Path, display: str) -> list[InputFile]:
             hint="Download the export again.",
         ) from error
     return [
-        InputFile(f"{display}:{name}", name, _zip_loader(path, name))
+        InputFile(
+            f"{display}:{name}", name, _zip_loader(path, name), _zip_opener(path, name)
+        )
         for name in names
         if not _is_junk(PurePosixPath(name).parts)
     ]
@@ -119,6 +127,23 @@ def _zip_loader(path: Path, name: str) -> Callable[[], bytes]:
             return archive.read(name)
 
     return load
+
+
+def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
+    def open_file() -> IO[bytes]:
+        return path.open("rb")
+
+    return open_file
+
+
+def _zip_opener(path: Path, name: str) -> Callable[[], IO[bytes]]:
+    def open_member() -> IO[bytes]:
+        # The member stream keeps the archive's file open until it is
+        # closed itself, after the archive object is closed.
+        with zipfile.ZipFile(path) as archive:
+            return archive.open(name)
+
+    return open_member
 
 
 def natural_key(name: str) -> list[object]:

@@ -185,6 +185,48 @@ def _is_history_head(data: bytes) -> bool:
     return b'"watched_at"' in head and b'"action"' in head
 
 
+def read_history_file(source: InputFile, *, forced: bool) -> TraktTable | None:
+    """Read `source` as a history array in blocks straight from its file.
+
+    Unlike `load_tables`, this never reads the whole file into memory. Return
+    None unless the file is UTF-8 without a byte order mark, starts with an
+    array of history objects (`forced` accepts it without Trakt's id keys),
+    and every block parses. The caller then loads the whole file, which
+    gives the same table or the same error.
+    """
+    if source.open is None:
+        return None
+    try:
+        with source.open() as stream:
+            head = stream.read(_HEAD_BYTES)
+            stripped = head.lstrip()
+            # The checks that Detector.classify and load_tables make on the
+            # whole file. They look at its first 64 KiB, with and without
+            # the leading whitespace, so both must be in the head.
+            if (
+                len(head) - len(stripped) > 4096
+                or b"\x00" in head[:4096]
+                or not stripped.startswith(b"[")
+                or not (forced or looks_like_trakt(head))
+                or not _is_history_head(stripped)
+            ):
+                return None
+            frame = _history_in_blocks(stripped, stream, source.display)
+    # Any failure to read (a ZIP member that is corrupt, encrypted or uses
+    # an unknown compression method) falls back to loading the whole file,
+    # which reports it as before.
+    except Exception as error:
+        logger.debug(
+            "%s: reading in blocks failed, loading the whole file (%s)",
+            source.display,
+            error,
+        )
+        return None
+    if frame is None:
+        return None
+    return TraktTable(source, frame, HISTORY, extracted=True)
+
+
 # Bytes of a history array that one pl.read_json call parses. polars 2.1
 # needs about ten times its input's size to read a JSON array, and more
 # than linear time. On a 2-core AMD EPYC, a 370 MB history with 1M objects
@@ -192,7 +234,10 @@ def _is_history_head(data: bytes) -> bool:
 # this size, it took 3 s of CPU time and 450 MB for the nested frame, and
 # blocks of 64 KiB and 1 MiB were slower.
 BLOCK_BYTES = 256 * 1024
-# Bytes read from a stream at a time.
+# Bytes read from the start of a file to decide whether it is a history
+# array: 64 KiB after at most 4 KiB of whitespace. Then the file is read
+# _READ_BYTES at a time.
+_HEAD_BYTES = 65536 + 4096
 _READ_BYTES = 1 << 20
 # Blocks whose frames are joined before their event columns are extracted.
 # Each extraction spends a few milliseconds building and planning its
