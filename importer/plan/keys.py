@@ -24,7 +24,7 @@ import polars as pl
 from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
 
 ID_PRIORITY = tuple(ITEM_ID_COLUMNS)
-_SIGNATURE = ["_family", *ID_PRIORITY, "_title"]
+_SIGNATURE = ["_family", *ID_PRIORITY, "title", "year"]
 
 
 def _family() -> pl.Expr:
@@ -45,8 +45,8 @@ def _title() -> pl.Expr:
 def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
     """Return each distinct id combination once, with the rows that have it.
 
-    Rows are grouped on the raw columns first; the family and the
-    normalized title are then computed once per group, not once per row.
+    Rows are grouped on the raw columns first, and the family is then
+    computed once per group, not once per row.
     """
     present = [name for name in ID_PRIORITY if frame[name].null_count() < frame.height]
     grouped = (
@@ -61,7 +61,7 @@ def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
         if name not in present
     ]
     return grouped.with_columns(
-        _family(), _title(), *missing, pl.lit(from_source).alias("_source")
+        _family(), *missing, pl.lit(from_source).alias("_source")
     ).select(*_SIGNATURE, "_order", "_source")
 
 
@@ -177,9 +177,10 @@ def _keys_by_title(keys: pl.DataFrame) -> pl.Series:
     title and year, or forms an item of its own.
     """
     title = ["_family", "_title"]
-    keyless = keys.filter(pl.col("item_key").is_null())
-    if keyless.height == 0:
+    if keys["item_key"].null_count() == 0:
         return keys["item_key"]
+    keys = keys.with_columns(_title())
+    keyless = keys.filter(pl.col("item_key").is_null())
     by_title = (
         keys.filter(pl.col("item_key").is_not_null())
         .join(keyless.select(title).unique(), on=title, how="semi")
@@ -205,7 +206,8 @@ def _keys_of_signatures(signatures: pl.DataFrame) -> pl.Series:
     keys = signatures.select(
         "_sig",
         "_family",
-        "_title",
+        "title",
+        "year",
         _own_key(present).alias("item_key"),
         _shares_an_id(present).alias("_shares"),
     )
