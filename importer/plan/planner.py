@@ -209,7 +209,9 @@ def _iso(column: str) -> pl.Expr:
 
 def _in_source_order(watches: pl.DataFrame) -> pl.DataFrame:
     """Sort by file and row, and number the rows: `_order` is a row's identity."""
-    single_file = watches["source_file"].n_unique() <= 1
+    files = watches["source_file"]
+    # Comparing to the first name is cheaper than counting distinct names.
+    single_file = files.is_empty() or bool(files.eq_missing(files[0]).all())
     if not (single_file and watches["source_row"].is_sorted()):
         file_rank = pl.col("source_file").rank("dense")
         watches = watches.sort(file_rank, pl.col("source_row"), nulls_last=True)
@@ -445,6 +447,8 @@ def _mark_canonical(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
 
 def _older_than_account(kept: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """Return rewatches dated before the account's canonical viewing of the unit."""
+    if stored.height == 0:
+        return pl.DataFrame(schema={"_order": pl.Int64, "_other_t": pl.Int64})
     canonical = (
         stored.filter(~pl.col("is_rewatch") & pl.col("_t").is_not_null())
         .group_by("unit_id")
