@@ -69,6 +69,8 @@ def build_plan(
     rows, held, early = _hold_before_release(rows, options)
     rows, undated = _undated_viewings(rows, options)
     rows, hinted = _sentinels_for_rewatch_marks(rows, stored, options)
+    # Later steps sort and filter the rows, and no longer read these two.
+    rows = rows.drop("_hint", "_days_before")
     rows, present = _mark_present(rows, stored)
     kept, collapsed = _apply_gap_rule(rows)
     kept = _mark_canonical(kept, stored)
@@ -101,7 +103,7 @@ def build_plan(
         writes,
         skipped_frame,
         notes_frame,
-        item_count=kept["item_id"].n_unique(),
+        item_count=_count_items(kept, items),
     )
     return Plan(
         writes=writes, skipped=skipped_frame, notes=notes_frame, summary=summary
@@ -197,6 +199,13 @@ def _note_frames(
             ),
         ),
     ]
+
+
+def _count_items(kept: pl.DataFrame, items: pl.DataFrame) -> int:
+    """Count the distinct items of `kept`, whose ids index `items`."""
+    seen = np.zeros(items.height, dtype=bool)
+    seen[kept["item_id"].to_numpy()] = True
+    return int(seen.sum())
 
 
 def _seconds() -> pl.Expr:
