@@ -233,6 +233,9 @@ def _narrow(watches: pl.DataFrame) -> pl.DataFrame:
     days_before = (
         pl.col("release_date") - pl.col("watched_at").dt.date()
     ).dt.total_days()
+    if watches["release_date"].null_count() == watches.height:
+        # Exports without release dates skip the date conversion of every row.
+        days_before = pl.lit(None, dtype=pl.Int64)
     return watches.select(
         "_order",
         "item_id",
