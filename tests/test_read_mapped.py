@@ -347,6 +347,30 @@ def test_custom_mapping_file(tmp_path: Path) -> None:
     assert events["rating"].to_list() == [9]
 
 
+@pytest.mark.parametrize(
+    ("record", "header", "row"),
+    [
+        ("rating", "Film,Stars", "A,4"),
+        ("rating", "Film,Stars,Seen", "A,4,2020-01-01"),
+        ("watchlist", "Film,Stars,Seen", "A,4,2020-01-01"),
+    ],
+)
+def test_mapping_record_without_dates(tmp_path, record, header, row) -> None:
+    mapping = write(
+        tmp_path / "mine.toml",
+        f'name = "mine"\nrecord = "{record}"\nrating_scale = "5"\n'
+        "[columns]\n"
+        'title = ["Film"]\nwatched_at = ["Seen"]\nrating = ["Stars"]\n',
+    )
+    path = write(tmp_path / "list.csv", f"{header}\n{row}\nB,3{row[3:]}\n")
+    events = read(path, mapping=mapping).events
+    assert events["record"].to_list() == [record, record]
+    assert events["rating"].to_list() == [8, 6]
+    dated = record == "rating" and "Seen" in header
+    expected = [utc(2020, 1, 1, 12)] * 2 if dated else [None, None]
+    assert events["watched_at"].to_list() == expected
+
+
 def test_forced_mapping_format(tmp_path: Path) -> None:
     path = write(tmp_path / "odd.csv", "title,Date\nA,2020-01-01\n")
     result = read(path, format="generic")

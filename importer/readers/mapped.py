@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
 
-from importer.dates import DatePolicy, parse_date, parse_watched_at
+from importer.dates import DatePolicy, join_problems, parse_date, parse_watched_at
 from importer.errors import ReadError
 from importer.events import (
     RECORD_RATING,
@@ -156,13 +157,26 @@ def read_mapped(
     )
     del frame
     columns = {name: _source(name) for name in columns}
-    work = _values(work, columns, mapping)
-    work = _drop_sources(work, columns, keep=_LATER_FIELDS)
-    work = _kinds(work, columns, mapping, as_watch)
-    work = _dates(work, columns, mapping, options, policy, as_watch)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Where the mapping sets one record kind for every row, the dates do
+        # not wait for `_kinds`, so they are parsed beside the other values
+        # (polars releases the GIL, and each parse mostly uses one core).
+        early = None
+        constant = "record" not in columns and mapping.record in _DATED
+        if constant and "watched_at" in columns:
+            when = _when(columns, pl.lit(mapping.record))
+            early = pool.submit(parse_watched_at, work.select(when), "_when", policy)
+        work = _values(work, columns, mapping)
+        work = _drop_sources(work, columns, keep=_LATER_FIELDS)
+        work = _kinds(work, columns, mapping, as_watch)
+        parsed = early.result() if early is not None else None
+    work = _dates(work, columns, mapping, options, policy, as_watch, parsed)
     work = _drop_sources(work, columns, keep=())
     return _split(work, mapping, display)
 
+
+# Records whose rows keep their date.
+_DATED = [RECORD_WATCH, RECORD_RATING]
 
 # Fields read after `_values`: by `_kinds` and `_dates`.
 _LATER_FIELDS = ("media_type", "record", "row_key", "watched_at", "bulk_flag")
@@ -368,13 +382,28 @@ def _dates(
     options: ReadOptions,
     policy: DatePolicy,
     as_watch: bool,
+    parsed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Parse watched_at for viewings and rating rows; mark bulk timestamps."""
+    """Parse watched_at for viewings and rating rows; mark bulk timestamps.
+
+    `parsed` is the result of `parse_watched_at` on `_when` alone, when it
+    was computed ahead.
+    """
     is_watch = pl.col("record") == RECORD_WATCH
-    # A rating row keeps its date too: it is when the rating was given.
-    dated = is_watch | (pl.col("record") == RECORD_RATING)
-    raw = pl.when(dated).then(_column(columns, "watched_at")).otherwise(None)
-    work = parse_watched_at(work.with_columns(raw.alias("_when")), "_when", policy)
+    if parsed is None:
+        work = work.with_columns(_when(columns, pl.col("record")))
+        work = parse_watched_at(work, "_when", policy)
+    else:
+        existing = (
+            pl.col("problem")
+            if "problem" in work.columns
+            else pl.lit(None, dtype=pl.String)
+        )
+        work = work.hstack(parsed.drop("problem")).with_columns(
+            join_problems(existing, pl.lit(parsed.get_column("problem"))).alias(
+                "problem"
+            )
+        )
     if as_watch:
         work = work.with_columns(
             pl.when(
@@ -389,6 +418,17 @@ def _dates(
     if mapping.bulk_detect:
         work = _bulk(work, columns, options.bulk_threshold)
     return work
+
+
+def _when(columns: dict[str, str], record: pl.Expr) -> pl.Expr:
+    """Return the date text of rows of `record`, as `_when`.
+
+    Viewings and rating rows are dated; a rating row's date is when the
+    rating was given.
+    """
+    dated = record.is_in(_DATED)
+    raw = pl.when(dated).then(_column(columns, "watched_at")).otherwise(None)
+    return raw.alias("_when")
 
 
 def _bulk(work: pl.DataFrame, columns: dict[str, str], threshold: int) -> pl.DataFrame:
