@@ -120,7 +120,8 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
         (
             "future_date",
             "watched_at",
-            f"date is in the future (after {now:%Y-%m-%dT%H:%M:%SZ}); fix the date or the --timezone",
+            f"date is in the future (after {now:%Y-%m-%dT%H:%M:%SZ}); "
+            "fix the date or the --timezone",
             pl.col("watched_at") <= pl.lit(now),
         ),
         (
