@@ -358,6 +358,17 @@ def test_title_only_rows_join_single_item():
     assert plan.skipped["reason"].to_list() == ["collapsed_48h"]
 
 
+def test_same_ids_different_titles_one_item():
+    # Every row has an id, so the planner groups rows without their titles.
+    events = frame(
+        movie(tmdb=900501, at=hours(0), title="Inception"),
+        movie(tmdb=900501, at=hours(100), title="Inception (2010)", year=2011),
+    )
+    plan = build_plan(events)
+    assert plan.writes["item_key"].to_list() == ["movie:tmdb:900501"] * 2
+    assert kinds(plan) == [("canonical", 0), ("rewatch", 1)]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_plan_independent_of_row_order(seed: int):
     rows = [movie(at=hours(37 * i % 500), tmdb=i % 3) for i in range(30)]

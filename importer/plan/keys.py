@@ -42,23 +42,27 @@ def _title() -> pl.Expr:
     return pl.format("{}|{}", title, year).alias("_title")
 
 
-def _signatures(frame: pl.DataFrame, from_source: bool) -> pl.DataFrame:
+def _signatures(
+    frame: pl.DataFrame, from_source: bool, with_titles: bool
+) -> pl.DataFrame:
     """Return each distinct id combination once, with the rows that have it.
 
     Rows are grouped on the raw columns first, and the family is then
-    computed once per group, not once per row.
+    computed once per group, not once per row. Without `with_titles` the
+    title and year are left out of the grouping and come back null.
     """
     present = [name for name in ID_PRIORITY if frame[name].null_count() < frame.height]
+    titles = ["title", "year"] if with_titles else []
     grouped = (
-        frame.select("media_type", *present, "title", "year", "_order")
-        .group_by(["media_type", *present, "title", "year"])
+        frame.select("media_type", *present, *titles, "_order")
+        .group_by(["media_type", *present, *titles])
         .agg(pl.col("_order"))
     )
     # Columns that were null throughout come back as nulls, in schema order.
     missing = [
         pl.lit(None, dtype=frame.schema[name]).alias(name)
-        for name in ID_PRIORITY
-        if name not in present
+        for name in (*ID_PRIORITY, "title", "year")
+        if name not in present and name not in titles
     ]
     return grouped.with_columns(
         _family(), *missing, pl.lit(from_source).alias("_source")
@@ -219,6 +223,13 @@ def _keys_of_signatures(signatures: pl.DataFrame) -> pl.Series:
     return _keys_by_title(keys)
 
 
+def _has_row_without_ids(frame: pl.DataFrame) -> bool:
+    if any(frame[name].null_count() == 0 for name in ID_PRIORITY):
+        return False
+    no_ids = pl.all_horizontal(pl.col(name).is_null() for name in ID_PRIORITY)
+    return bool(frame.select(no_ids.any()).item())
+
+
 def assign_item_keys(
     source: pl.DataFrame, remote: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -233,7 +244,15 @@ def assign_item_keys(
     remote = remote.with_row_index("_order").with_columns(
         pl.col("_order").cast(pl.Int64)
     )
-    signatures = pl.concat([_signatures(source, True), _signatures(remote, False)])
+    # Titles only key rows without ids, so they are grouped on only when some
+    # row of either frame has no id.
+    with_titles = _has_row_without_ids(source) or _has_row_without_ids(remote)
+    signatures = pl.concat(
+        [
+            _signatures(source, True, with_titles),
+            _signatures(remote, False, with_titles),
+        ]
+    )
     signatures = signatures.with_row_index("_sig").with_columns(
         pl.col("_sig").cast(pl.Int64)
     )
