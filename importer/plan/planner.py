@@ -73,6 +73,8 @@ def build_plan(
     rows = rows.drop("_hint", "_days_before")
     rows, present = _mark_present(rows, stored)
     kept, collapsed = _apply_gap_rule(rows)
+    # The gap rule returns sorted copies, so this frees the unsorted rows.
+    del rows
     kept = _mark_canonical(kept, stored)
     kept, capped = assign_sessions(kept, stored)
 
@@ -528,9 +530,8 @@ def _write_frame(
             pl.coalesce("_note", "date_note").alias("date_note"),
         )
         .collect()
-        .rechunk()
     )
-    frame = frame.drop("date_note", strict=False).hstack(built)
+    frame = frame.drop("date_note", strict=False).hstack(_rechunked(built))
     columns = [
         (pl.col(name) if name in frame.columns else pl.lit(None))
         .cast(dtype)
@@ -538,3 +539,16 @@ def _write_frame(
         for name, dtype in WRITE_SCHEMA.items()
     ]
     return frame.select(columns)
+
+
+def _rechunked(frame: pl.DataFrame) -> list[pl.Series]:
+    """Return the columns of `frame` in one chunk each, emptying `frame`.
+
+    Each column is removed from `frame` before it is copied, so its chunked
+    original is freed right after the copy and the peak memory grows by one
+    column, not by the whole frame.
+    """
+    columns = []
+    for name in frame.columns:
+        columns.append(frame.drop_in_place(name).rechunk())
+    return columns
