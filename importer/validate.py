@@ -160,8 +160,8 @@ def events_schema(now: datetime) -> pa.DataFrameSchema:
     columns = {
         name: pa.Column(dtype, nullable=True) for name, dtype in EVENT_SCHEMA.items()
     }
-    # One check over every rule reads the frame once. The rows it fails are
-    # few, and `_split` tells which rules each of them breaks.
+    # One check over every rule reads the frame once. It fails few rows, and
+    # `_split` finds the rules that each of them breaks.
     valid = pl.all_horizontal(expr.fill_null(True) for *_names, expr in _rules(now))
     checks = [_row_check(valid, "row_rules", ROW_RULES)]
     return pa.DataFrameSchema(

@@ -290,7 +290,7 @@ EXACT_FORM_MIXES = [
 
 @pytest.mark.parametrize("values", EXACT_FORM_MIXES)
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
-def test_fixed_form_path_matches_the_general_patterns(monkeypatch, values, zone):
+def test_fixed_form_matches_general_patterns(monkeypatch, values, zone):
     import importer.dates as dates
 
     fast = parse(values, timezone=zone)

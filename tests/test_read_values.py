@@ -38,7 +38,7 @@ def test_parse_matches_full_form(kind, which):
     assert chosen.equals(full)
 
 
-def test_dirty_column_takes_the_full_form():
+def test_dirty_column_takes_full_form():
     frame = pl.DataFrame({"raw": ["12", " 12.0", "tt"]})
     out = with_parses(frame, {"out": int_id_parse(pl.col("raw"))})
     assert out["out"].to_list() == [12, 12, None]
@@ -60,14 +60,26 @@ def test_by_distinct_keeps_order_and_nulls():
     assert out["kind"].to_list() == ["movie", None, "show", "movie", "movie"]
 
 
-def test_by_distinct_output_may_replace_its_key():
+def test_by_distinct_replaces_key_column():
     frame = pl.DataFrame({"record": ["Rated", "Watched", None], "n": [1, 2, 3]})
     out = by_distinct(frame, "record", {"record": pl.col("record").str.to_lowercase()})
     assert out.columns == ["record", "n"]
     assert out["record"].to_list() == ["rated", "watched", None]
 
 
-def test_by_distinct_above_limit_computes_per_row():
+def test_by_distinct_above_limit():
     frame = pl.DataFrame({"v": [str(n) for n in range(50)]})
     out = by_distinct(frame, "v", {"w": pl.col("v") + "!"}, limit=10)
     assert out["w"].to_list() == [f"{n}!" for n in range(50)]
+
+
+def test_mapped_table_taken_once():
+    from importer.readers.mapped import MappedTable
+    from importer.readers.mapping import builtin_mappings
+
+    frame = pl.DataFrame({"title": ["A"]})
+    table = MappedTable("list.csv", builtin_mappings()["generic"], frame)
+    assert table.take() is frame
+    assert table.frame is None
+    with pytest.raises(ValueError, match="list.csv: table already read"):
+        table.take()

@@ -491,9 +491,9 @@ def _event_columns(frame: pl.DataFrame) -> pl.DataFrame:
     Every column depends on its own row only, so extracting blocks of rows
     and joining them gives the same frame as extracting all rows at once.
     """
-    kept = [pl.col(name) for name in _PASSTHROUGH if name in frame.columns]
+    passthrough = [pl.col(name) for name in _PASSTHROUGH if name in frame.columns]
     columns = frame.select(
-        *kept,
+        *passthrough,
         _object_type(frame).alias("_type"),
         *_item_columns(frame),
         *_episode_columns(frame),
@@ -510,10 +510,10 @@ def _event_columns(frame: pl.DataFrame) -> pl.DataFrame:
 def _base(table: TraktTable) -> pl.DataFrame:
     """Return the events columns of `table` with the file and row of each."""
     frame = table.frame if table.extracted else _event_columns(table.frame)
-    kept = [name for name in _PASSTHROUGH if name in frame.columns]
-    rest = [name for name in frame.columns if name not in kept]
+    passthrough = [name for name in _PASSTHROUGH if name in frame.columns]
+    rest = [name for name in frame.columns if name not in passthrough]
     return frame.select(
-        *kept,
+        *passthrough,
         pl.lit(table.source.display).alias("source_file"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
         *rest,
