@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from importer.events import EPISODE_ID_COLUMNS, ITEM_ID_COLUMNS
+from importer.plan.columns import null_counts
 
 ID_PRIORITY = tuple(ITEM_ID_COLUMNS)
 _SIGNATURE = ["_family", *ID_PRIORITY, "title", "year"]
@@ -51,7 +52,8 @@ def _signatures(
     computed once per group, not once per row. Without `with_titles` the
     title and year are left out of the grouping and come back null.
     """
-    present = [name for name in ID_PRIORITY if frame[name].null_count() < frame.height]
+    nulls = null_counts(frame, ID_PRIORITY)
+    present = [name for name in ID_PRIORITY if nulls[name] < frame.height]
     titles = ["title", "year"] if with_titles else []
     grouped = (
         frame.select("media_type", *present, *titles, "_order")
@@ -224,7 +226,7 @@ def _keys_of_signatures(signatures: pl.DataFrame) -> pl.Series:
 
 
 def _has_row_without_ids(frame: pl.DataFrame) -> bool:
-    if any(frame[name].null_count() == 0 for name in ID_PRIORITY):
+    if 0 in null_counts(frame, ID_PRIORITY).values():
         return False
     no_ids = pl.all_horizontal(pl.col(name).is_null() for name in ID_PRIORITY)
     return bool(frame.select(no_ids.any()).item())

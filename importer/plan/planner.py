@@ -27,6 +27,7 @@ from importer.events import (
 )
 from importer.plan import rules
 from importer.plan.checks import check_plan
+from importer.plan.columns import all_null, constant_columns, first_value, null_counts
 from importer.plan.keys import assign_item_keys, assign_unit_ids, film_like, unit_key
 from importer.plan.model import WRITE_SCHEMA, Plan, PlanOptions
 from importer.plan.sessions import assign_sessions
@@ -220,9 +221,12 @@ def _iso(column: str) -> pl.Expr:
 
 def _in_source_order(watches: pl.DataFrame) -> pl.DataFrame:
     """Sort by file and row, and number the rows: `_order` is a row's identity."""
-    files = watches["source_file"]
     # Comparing to the first name is cheaper than counting distinct names.
-    single_file = files.is_empty() or bool(files.eq_missing(files[0]).all())
+    single_file = watches.is_empty() or bool(
+        watches.select(
+            pl.col("source_file").eq_missing(pl.col("source_file").first()).all()
+        ).item()
+    )
     if not (single_file and watches["source_row"].is_sorted()):
         file_rank = pl.col("source_file").rank("dense")
         watches = watches.sort(file_rank, pl.col("source_row"), nulls_last=True)
@@ -235,7 +239,7 @@ def _narrow(watches: pl.DataFrame) -> pl.DataFrame:
     days_before = (
         pl.col("release_date") - pl.col("watched_at").dt.date()
     ).dt.total_days()
-    if watches["release_date"].null_count() == watches.height:
+    if all_null(watches, "release_date"):
         # Exports without release dates skip the date conversion of every row.
         days_before = pl.lit(None, dtype=pl.Int64)
     return watches.select(
@@ -506,12 +510,13 @@ def _write_frame(
     ]
     # Columns that are null throughout (most id columns of one export) are
     # filled with nulls instead of gathered.
-    filled = [c for c in wanted if watches[c].null_count() == watches.height]
+    nulls = null_counts(watches, wanted)
+    filled = [c for c in wanted if nulls[c] == watches.height]
     # Columns with one value throughout (the source, and the file name of a
     # single export) become scalar columns. Polars 2.1 stores those as one value
     # until a caller reads them as a series, which saves 16 MB per string
     # column at a million writes.
-    constant = [c for c in wanted if c not in filled and _is_constant(watches[c])]
+    constant = constant_columns(watches, [c for c in wanted if c not in filled])
     gathered = [c for c in wanted if c not in filled and c not in constant]
     item_key = items["item_key"].gather(kept["item_id"])
     parts = [decided, item_key.to_frame()]
@@ -520,7 +525,8 @@ def _write_frame(
         parts.insert(0, watches.select(gathered)[kept["_order"]])
     frame = pl.concat(parts, how="horizontal")
     frame = frame.with_columns(
-        pl.lit(watches[c][0], dtype=watches.schema[c]).alias(c) for c in constant
+        pl.lit(first_value(watches, c), dtype=watches.schema[c]).alias(c)
+        for c in constant
     )
     # Lazy, because polars 2.1 builds these string columns about three times
     # faster in one query than in eager steps. The query returns chunked
@@ -551,15 +557,6 @@ def _write_frame(
         for name, dtype in WRITE_SCHEMA.items()
     ]
     return frame.select(columns)
-
-
-def _is_constant(column: pl.Series) -> bool:
-    """Return true for a non-empty column without nulls and with one value."""
-    if column.is_empty() or column.null_count():
-        return False
-    first = column[0]
-    # Comparing the last value first rejects most columns without a scan.
-    return column[-1] == first and bool(column.eq(first).all())
 
 
 def _rechunked(frame: pl.DataFrame) -> list[pl.Series]:

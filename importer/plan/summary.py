@@ -17,8 +17,15 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return {str(key): int(count) for key, count in grouped.iter_rows()}
 
 
-def _counts_of(column: pl.Series, values: tuple[str, ...]) -> dict[str, int]:
-    return {value: int((column == value).sum()) for value in values}
+def _counts_of(
+    frame: pl.DataFrame, name: str, values: tuple[str, ...]
+) -> dict[str, int]:
+    # Through an expression, so that a one-value column (the record of an
+    # export of viewings only) is not expanded; see importer.plan.columns.
+    counts = frame.select(
+        (pl.col(name) == value).sum().alias(str(i)) for i, value in enumerate(values)
+    ).row(0)
+    return {value: int(count) for value, count in zip(values, counts, strict=True)}
 
 
 def summarize(
@@ -38,9 +45,9 @@ def summarize(
     # Only these records and kinds are reported, and comparing strings
     # costs less than grouping a million of them.
     records = _counts_of(
-        events["record"], (RECORD_WATCH, RECORD_RATING, RECORD_WATCHLIST)
+        events, "record", (RECORD_WATCH, RECORD_RATING, RECORD_WATCHLIST)
     )
-    kinds = _counts_of(writes["kind"], (rules.CANONICAL, rules.REWATCH))
+    kinds = _counts_of(writes, "kind", (rules.CANONICAL, rules.REWATCH))
     rewatch = writes.lazy().filter(pl.col("kind") == rules.REWATCH)
     session_rows = (
         rewatch.select("media_type", "item_key", "session").unique().collect()
