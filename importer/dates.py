@@ -236,6 +236,17 @@ def parse_watched_at(
     `problem` (appended to any existing problem). `field` names the value in
     problem messages. Raises ValueError for an invalid policy.
     """
+    return add_date_columns(frame, date_columns(frame, column, policy, field=field))
+
+
+def date_columns(
+    frame: pl.DataFrame, column: str, policy: DatePolicy, *, field: str = "watched_at"
+) -> pl.DataFrame:
+    """Parse `frame[column]` into the date columns that `add_date_columns` adds.
+
+    The result has one row per row of `frame`, in its order, and the problem
+    of each date as `_problem`. Raises ValueError for an invalid policy.
+    """
     zone = check_policy(policy)
     # Work on the date column alone: the fast path filters and re-sorts
     # rows, which would copy every other (possibly nested) column.
@@ -252,7 +263,11 @@ def parse_watched_at(
         )
         work = pl.concat([work.filter(fits), rest], how="vertical_relaxed")
         work = work.sort("_index")
-    dates = _finish(work, field, policy.now, zone, policy.date_anchor)
+    return _finish(work, field, policy.now, zone, policy.date_anchor)
+
+
+def add_date_columns(frame: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
+    """Add the columns of `date_columns` to `frame`, joining the problems."""
     existing = (
         pl.col("problem")
         if "problem" in frame.columns

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from importer.dates import DatePolicy, join_problems, parse_date, parse_watched_at
+from importer.dates import (
+    DatePolicy,
+    add_date_columns,
+    date_columns,
+    parse_date,
+    parse_watched_at,
+)
 from importer.errors import ReadError
 from importer.events import (
     RECORD_RATING,
@@ -166,12 +172,12 @@ def read_mapped(
         early = None
         constant = "record" not in columns and mapping.record in _DATED
         if constant and "watched_at" in columns:
-            when = _when(columns, pl.lit(mapping.record))
-            early = pool.submit(parse_watched_at, work.select(when), "_when", policy)
+            when = work.select(_when(columns, pl.lit(mapping.record)))
+            early = pool.submit(date_columns, when, "_when", policy)
         work = _values(work, columns, mapping)
         work = _drop_sources(work, columns, keep=_LATER_FIELDS)
         work = _kinds(work, columns, mapping, as_watch)
-        parsed = early.result() if early is not None else None
+        parsed = (when, early.result()) if early is not None else None
     work = _dates(work, columns, mapping, options, policy, as_watch, parsed)
     work = _drop_sources(work, columns, keep=())
     return _split(work, mapping, display)
@@ -384,28 +390,20 @@ def _dates(
     options: ReadOptions,
     policy: DatePolicy,
     as_watch: bool,
-    parsed: pl.DataFrame | None = None,
+    parsed: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Parse watched_at for viewings and rating rows; mark bulk timestamps.
 
-    `parsed` is the result of `parse_watched_at` on `_when` alone, when it
-    was computed ahead.
+    `parsed` is the `_when` column and the result of `date_columns` on it,
+    when they were computed ahead.
     """
     is_watch = pl.col("record") == RECORD_WATCH
     if parsed is None:
         work = work.with_columns(_when(columns, pl.col("record")))
         work = parse_watched_at(work, "_when", policy)
     else:
-        existing = (
-            pl.col("problem")
-            if "problem" in work.columns
-            else pl.lit(None, dtype=pl.String)
-        )
-        work = work.hstack(parsed.drop("problem")).with_columns(
-            join_problems(existing, pl.lit(parsed.get_column("problem"))).alias(
-                "problem"
-            )
-        )
+        when, dates = parsed
+        work = add_date_columns(work.hstack(when), dates)
     if as_watch:
         work = work.with_columns(
             pl.when(
