@@ -147,7 +147,8 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
     for warning in prepared.read.warnings:
         lines.append(f"  warning: {warning}")
     lines.append(
-        f"  ratings read {summary['rating_rows']}, watchlist entries read {summary['watchlist_rows']} (not imported yet)"
+        f"  ratings read {summary['rating_rows']}, "
+        f"watchlist entries read {summary['watchlist_rows']} (not imported yet)"
     )
 
     rejected = summary.get("rejected", 0)
@@ -161,14 +162,17 @@ def render_summary(prepared: Prepared, plan: Plan) -> str:
     lines.append("Plan (nothing is written by plan)")
     lines.append(f"  {summary['canonical']:>6}  canonical viewings")
     lines.append(
-        f"  {summary['rewatch_sessions']:>6}  rewatch sessions ({summary['rewatch_writes']} viewings)"
+        f"  {summary['rewatch_sessions']:>6}  rewatch sessions "
+        f"({summary['rewatch_writes']} viewings)"
     )
     lines.append(
-        f"  {summary['undated_written']:>6}  written at the unknown-date instant 1970-01-01T00:00:01Z"
+        f"  {summary['undated_written']:>6}  written at the unknown-date instant "
+        "1970-01-01T00:00:01Z"
     )
     if summary["extra_plays_not_written"]:
         lines.append(
-            f"  {summary['extra_plays_not_written']:>6}  plays counted without dates, not written"
+            f"  {summary['extra_plays_not_written']:>6}  "
+            "plays counted without dates, not written"
         )
     for reason, count in summary.get("skipped", {}).items():
         label = REASON_LABELS.get(reason, reason.replace("_", " "))
@@ -194,8 +198,8 @@ def _resolution_lines(resolution: dict[str, Any]) -> list[str]:
         lines = ["Matching: offline, by the ids in the export"]
         if total:
             lines.append(
-                f"  {total:>6}  items have no id Simkl accepts and go by title and year; "
-                "pass --api-url to match them through Simkl search"
+                f"  {total:>6}  items have no id Simkl accepts and go by title "
+                "and year; pass --api-url to match them through Simkl search"
             )
         return lines
     lines = ["Matching: through Simkl search"]
@@ -206,8 +210,8 @@ def _resolution_lines(resolution: dict[str, Any]) -> list[str]:
         lines.append(f"  {source}: {parts}")
     if resolution.get("review_lines"):
         lines.append(
-            f"  {resolution['review_lines']} items need review: run `simkl-import resolve` "
-            "for the review CSV"
+            f"  {resolution['review_lines']} items need review: "
+            "run `simkl-import resolve` for the review CSV"
         )
     return lines
 
@@ -224,6 +228,7 @@ def _reject_lines(rejects: pl.DataFrame) -> list[str]:
     ]
     if rejects.height > MAX_LISTED_REJECTS:
         lines.append(
-            f"  ... and {rejects.height - MAX_LISTED_REJECTS} more; --json lists them all"
+            f"  ... and {rejects.height - MAX_LISTED_REJECTS} more; "
+            "--json lists them all"
         )
     return lines

@@ -187,8 +187,9 @@ def render(result: VerifyResult) -> list[str]:
         )
     if result.unmatched.height:
         lines.append(
-            f"{result.unmatched.height} rows were not matched to a Simkl item, so they are "
-            "not on Simkl: run `simkl-import resolve EXPORT... -o review.csv`, fill in "
+            f"{result.unmatched.height} rows were not matched to a Simkl item, "
+            "so they are not on Simkl: run "
+            "`simkl-import resolve EXPORT... -o review.csv`, fill in "
             "the ids and pass the file back with --overrides."
         )
     if result.ok:
@@ -198,7 +199,9 @@ def render(result: VerifyResult) -> list[str]:
         )
         return lines
     if result.differences.height == 0:
-        lines.append(f"all {result.checked} matched viewings are on Simkl exactly once.")
+        lines.append(
+            f"all {result.checked} matched viewings are on Simkl exactly once."
+        )
         return lines
     missing = result.differences.filter(pl.col("problem") == "missing").height
     duplicated = result.differences.height - missing

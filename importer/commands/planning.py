@@ -38,28 +38,32 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--timezone",
             metavar="TZ",
-            help="IANA zone of dates that have a time but no zone (default: this machine's zone).",
+            help="IANA zone of dates that have a time but no zone "
+            "(default: this machine's zone).",
         ),
         click.option(
             "--date-anchor",
             type=click.Choice(["utc-noon", "local-noon"]),
             default="utc-noon",
             show_default=True,
-            help="Where a date without a time lands: 12:00 UTC, or 12:00 in --timezone.",
+            help="Where a date without a time lands: 12:00 UTC, "
+            "or 12:00 in --timezone.",
         ),
         click.option(
             "--undated",
             type=click.Choice(["sentinel", "skip"]),
             default="sentinel",
             show_default=True,
-            help="Undated viewings: one at Simkl's unknown-date instant per movie or episode, or none.",
+            help="Undated viewings: one at Simkl's unknown-date instant "
+            "per movie or episode, or none.",
         ),
         click.option(
             "--rewatch-without-earlier",
             type=click.Choice(["sentinel", "ignore"]),
             default="sentinel",
             show_default=True,
-            help="A row marked rewatch with no earlier viewing: add an unknown-date first viewing, or ignore the mark.",
+            help="A row marked rewatch with no earlier viewing: add an "
+            "unknown-date first viewing, or ignore the mark.",
         ),
         click.option(
             "--rated-as-watched",
@@ -71,25 +75,28 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(min=0),
             default=365,
             show_default=True,
-            help="Hold viewings more than this many days before release as probable wrong matches.",
+            help="Hold viewings more than this many days before release "
+            "as probable wrong matches.",
         ),
         click.option(
             "--bulk-threshold",
             type=click.IntRange(min=2),
             default=20,
             show_default=True,
-            help="Episodes sharing one timestamp above this count are bulk marks with unknown dates.",
+            help="Episodes sharing one timestamp above this count are bulk marks "
+            "with unknown dates.",
         ),
         click.option(
             "--overrides",
             type=click.Path(dir_okay=False),
-            help="Review CSV from `resolve` with simkl_id, imdb, tmdb or tvdb filled in; "
-            "its matches win over every search.",
+            help="Review CSV from `resolve` with simkl_id, imdb, tmdb or tvdb "
+            "filled in; its matches win over every search.",
         ),
         click.option(
             "--match-cache",
             type=click.Path(dir_okay=False),
-            help="SQLite file of cached search results (default: in the user's cache folder).",
+            help="SQLite file of cached search results "
+            "(default: in the user's cache folder).",
         ),
         click.option(
             "--refresh-matches",
@@ -142,7 +149,8 @@ def check_timezone(name: str | None) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InputError(
             f"unknown time zone {name!r}",
-            hint="Pass an IANA name such as Europe/Berlin or America/New_York to --timezone.",
+            hint="Pass an IANA name such as Europe/Berlin or America/New_York "
+            "to --timezone.",
         ) from None
     return name
 

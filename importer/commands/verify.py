@@ -60,7 +60,8 @@ def verify(params: dict[str, Any]) -> None:
             remote = read_account(client)
 
     result = compare(intended.writes, remote)
-    result.unmatched = intended.skipped.filter(pl.col("reason").is_in(UNMATCHED_REASONS))
+    unmatched = pl.col("reason").is_in(UNMATCHED_REASONS)
+    result.unmatched = intended.skipped.filter(unmatched)
     _output(params["json_path"], result)
     if not result.ok:
         sys.exit(1)
