@@ -242,3 +242,33 @@ def test_plan_matches_reference_planner(planned) -> None:
         Counter(zip(plan.skipped["source_row"], plan.skipped["reason"], strict=True))
         == skip_facts
     )
+
+
+def test_combined_runs_keep_highest_peak():
+    runs = [
+        {
+            "total_s": 2.0,
+            "writes": 5,
+            "peak_rss_mb": 600.0,
+            "peak_rss_after_read_mb": 590.0,
+        },
+        {
+            "total_s": 1.5,
+            "writes": 5,
+            "peak_rss_mb": 640.0,
+            "peak_rss_after_read_mb": 560.0,
+        },
+        {
+            "total_s": 1.8,
+            "writes": 5,
+            "peak_rss_mb": 620.0,
+            "peak_rss_after_read_mb": 610.0,
+        },
+    ]
+    combined = bench.combine_runs(runs)
+    assert combined["total_s"] == 1.5
+    assert combined["peak_rss_mb"] == 640.0
+    assert combined["peak_rss_after_read_mb"] == 610.0
+    assert combined["runs_total_s"] == [2.0, 1.5, 1.8]
+    assert combined["runs_peak_rss_mb"] == [600.0, 640.0, 620.0]
+    assert runs[1]["peak_rss_after_read_mb"] == 560.0
