@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from apply_runs import isolate_user_dirs, run_apply
 from click.testing import CliRunner
 
 from importer.cli import cli
@@ -45,22 +46,7 @@ def expected(name: str) -> dict:
 
 
 def apply(emu, token, export: Path, journal: Path, now: str, *extra: str):
-    args = [
-        "apply",
-        str(export),
-        "--timezone",
-        "UTC",
-        "--api-url",
-        emu.base_url,
-        "--journal",
-        str(journal),
-        "--max-rate",
-        "1000",
-        "--yes",
-        *extra,
-    ]
-    env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": now}
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    return run_apply(emu, token, export, journal, *extra, now=now)
 
 
 def posted_writes(emu, since: int = 0) -> list[tuple]:
@@ -92,8 +78,7 @@ def expected_writes(writes: list[dict]) -> list[tuple]:
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, monkeypatch):
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    isolate_user_dirs(monkeypatch, tmp_path)
 
 
 def test_rerun_case_writes_once(tmp_path):
@@ -221,7 +206,9 @@ def test_rate_limited_import_resumes(tmp_path):
             ]
         )
         # Three batches of 25 land, then the run stops (as a killed one would).
-        result = apply(emu, token, export, journal, now, "--batch-size", "25", "--limit", "3")
+        result = apply(
+            emu, token, export, journal, now, "--batch-size", "25", "--limit", "3"
+        )
         assert result.exit_code == 0, result.output
         first_run = accepted_movies(emu)
         assert len(first_run) == spec["run_2_resume"]["skipped_existing"]
@@ -250,7 +237,11 @@ def test_server_error_after_apply_is_read_back(tmp_path):
         assert result.exit_code == 0, result.output
         posts = [r for r in emu.requests if r.method == "POST" and r.path == HISTORY]
         assert len(posts) == 1
-        reads = [r for r in emu.requests if r.method == "GET" and r.path.startswith("/sync/all-items")]
+        reads = [
+            r
+            for r in emu.requests
+            if r.method == "GET" and r.path.startswith("/sync/all-items")
+        ]
         assert len(reads) >= 2
         assert len(set(posted_writes(emu))) == spec["final_target_events"]
 
@@ -264,7 +255,14 @@ def test_apply_without_terminal_needs_yes(tmp_path):
     export = case("B03_generic_json_multiple_watches.json")
     with running_emulator() as emu:
         token = emu.issue_token()
-        args = ["apply", str(export), "--api-url", emu.base_url, "--journal", str(tmp_path / "j")]
+        args = [
+            "apply",
+            str(export),
+            "--api-url",
+            emu.base_url,
+            "--journal",
+            str(tmp_path / "j"),
+        ]
         result = CliRunner().invoke(cli, args, env={"SIMKL_ACCESS_TOKEN": token})
         assert result.exit_code == 2
         assert "--yes" in result.stderr
@@ -279,12 +277,22 @@ def test_show_sessions_survive_read_back(tmp_path):
     complete every session after one episode.
     """
     show = {"title": "Ep Show", "year": 2019, "ids": {"tvdb": 9100, "tmdb": 9100}}
-    plays = [(1, "2021-01-01T20:00:00.000Z"), (2, "2021-01-01T21:00:00.000Z"),
-             (1, "2021-06-01T20:00:00.000Z"), (2, "2021-06-02T20:00:00.000Z"),
-             (1, "2021-06-03T20:00:00.000Z")]
+    plays = [
+        (1, "2021-01-01T20:00:00.000Z"),
+        (2, "2021-01-01T21:00:00.000Z"),
+        (1, "2021-06-01T20:00:00.000Z"),
+        (2, "2021-06-02T20:00:00.000Z"),
+        (1, "2021-06-03T20:00:00.000Z"),
+    ]
     history = [
-        {"id": n, "watched_at": at, "action": "watch", "type": "episode", "show": show,
-         "episode": {"season": 1, "number": ep, "ids": {"tvdb": 9100 + ep}}}
+        {
+            "id": n,
+            "watched_at": at,
+            "action": "watch",
+            "type": "episode",
+            "show": show,
+            "episode": {"season": 1, "number": ep, "ids": {"tvdb": 9100 + ep}},
+        }
         for n, (ep, at) in enumerate(plays, start=1)
     ]
     export = tmp_path / "history.json"
@@ -292,7 +300,9 @@ def test_show_sessions_survive_read_back(tmp_path):
     with running_emulator(auto_catalog=True) as emu:
         token = emu.issue_token()
         emu.faults.script([Fault.apply_then_error(500, method="POST", path=HISTORY)])
-        result = apply(emu, token, export, tmp_path / "j.sqlite3", "2026-09-01T12:00:00Z")
+        result = apply(
+            emu, token, export, tmp_path / "j.sqlite3", "2026-09-01T12:00:00Z"
+        )
         assert result.exit_code == 0, result.output
         from importer.client import SimklClient
         from importer.remote import read_account

@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+import apply_runs
 import pytest
+from apply_runs import isolate_user_dirs, user_dirs
 from click.testing import CliRunner
 
 from importer.apply import ApplyOptions, Progress, account_identity, apply_import
@@ -130,22 +132,7 @@ def write_export(path: Path, plays: list[dict]) -> Path:
 
 def run_apply(emu, token, export, journal, *extra: str):
     """Run `simkl-import apply` in this process; return the click result."""
-    args = [
-        "apply",
-        str(export),
-        "--timezone",
-        "UTC",
-        "--api-url",
-        emu.base_url,
-        "--journal",
-        str(journal),
-        "--max-rate",
-        "1000",
-        "--yes",
-        *extra,
-    ]
-    env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": NOW}
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    return apply_runs.run_apply(emu, token, export, journal, *extra, now=NOW)
 
 
 def history_posts(emu, since: int = 0) -> list:
@@ -177,8 +164,7 @@ def emu():
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path, monkeypatch):
     """Keep token, cache and state files of the run inside the test folder."""
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    isolate_user_dirs(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +173,7 @@ def reference_state(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reference")
     export = write_export(folder / "history.json", mixed_history())
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-            patch.setenv(name, str(folder / name.lower()))
+        isolate_user_dirs(patch, folder)
         with running_emulator(CATALOG) as emulator:
             token = emulator.issue_token()
             journal = folder / "j.sqlite3"
@@ -671,10 +656,7 @@ def _apply_argv(emu, export: Path, journal: Path) -> list[str]:
 
 
 def _child_env(token: str, folder: Path) -> dict[str, str]:
-    env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": NOW}
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        env[name] = str(folder / name.lower())
-    return env
+    return {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": NOW, **user_dirs(folder)}
 
 
 def _start_subprocess(argv: list[str], env: dict[str, str]):
