@@ -242,7 +242,8 @@ def test_go_offsets_and_ctime_dates():
             ]
         }
     )
-    out = parse_watched_at(frame, "d", DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC)))
+    policy = DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC))
+    out = parse_watched_at(frame, "d", policy)
     assert out["watched_at"].to_list() == [
         datetime(2017, 5, 3, 19, 24, 51, tzinfo=UTC),
         datetime(2017, 5, 2, 21, 24, 51, tzinfo=UTC),
@@ -253,7 +254,8 @@ def test_go_offsets_and_ctime_dates():
 
 def test_zone_name_without_offset_rejected():
     frame = pl.DataFrame({"d": ["2017-05-03 21:24:51 CEST"]})
-    out = parse_watched_at(frame, "d", DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC)))
+    policy = DatePolicy(timezone="UTC", now=datetime(2026, 1, 1, tzinfo=UTC))
+    out = parse_watched_at(frame, "d", policy)
     assert out["watched_at"].to_list() == [None]
     assert out["problem"][0].startswith("watched_at='2017-05-03 21:24:51 CEST'")
 

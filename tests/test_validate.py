@@ -102,7 +102,8 @@ def test_reader_problems_split_per_column():
     rejects = _rejects_of(
         {
             "title": "Broken Row",
-            "problem": "year='abc': not a year; watched_at='not-a-date': unparseable date",
+            "problem": "year='abc': not a year; "
+            "watched_at='not-a-date': unparseable date",
         }
     )
     assert [(r["column"], r["value"]) for r in rejects] == [
@@ -115,7 +116,8 @@ def test_reject_skips_one_row_per_source_row():
     frame = _frame(
         {
             "title": "Broken Row",
-            "problem": "year='abc': not a year; watched_at='not-a-date': unparseable date",
+            "problem": "year='abc': not a year; "
+            "watched_at='not-a-date': unparseable date",
         },
         {"title": "Fine", "year": 2001},
     )

@@ -170,10 +170,12 @@ def test_trakt_sample_round_trip(tmp_path):
 
 def test_unmatched_rows_fail_verify(tmp_path):
     path = tmp_path / "history.csv"
-    path.write_text(EXPORT + "Nowhere Film,1999,movie,,2020-03-01T20:00:00Z\n", encoding="utf-8")
+    unmatched = "Nowhere Film,1999,movie,,2020-03-01T20:00:00Z\n"
+    path.write_text(EXPORT + unmatched, encoding="utf-8")
     with emulator_testing.running_emulator(CATALOG, rate_limit=False) as emu:
         token = emu.issue_token()
-        with SimklClient(emu.base_url, emu.client_id, token, max_post_rate=100) as client:
+        client = SimklClient(emu.base_url, emu.client_id, token, max_post_rate=100)
+        with client:
             write(client, 949, "2020-01-01T20:00:00Z", rewatch=False)
             write(client, 949, "2021-01-01T20:00:00Z", rewatch=True)
             write(client, 8195, "2020-06-01T20:00:00Z", rewatch=False)
