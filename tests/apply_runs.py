@@ -34,7 +34,16 @@ def run_apply(
     now: str,
 ) -> Result:
     """Run `simkl-import apply` in this process at `now`; return the result."""
-    args = [
+    args = apply_args(emu, export, journal, *extra)
+    env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": now}
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def apply_args(
+    emu: RunningEmulator, export: Path, journal: Path, *extra: str
+) -> list[str]:
+    """Return the arguments of an unattended apply of `export` to `emu`."""
+    return [
         "apply",
         str(export),
         "--timezone",
@@ -48,5 +57,3 @@ def run_apply(
         "--yes",
         *extra,
     ]
-    env = {"SIMKL_ACCESS_TOKEN": token, "SIMKL_IMPORT_NOW": now}
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import apply_runs
 import pytest
-from apply_runs import isolate_user_dirs, user_dirs
+from apply_runs import apply_args, isolate_user_dirs, user_dirs
 from click.testing import CliRunner
 
 from importer.apply import ApplyOptions, Progress, account_identity, apply_import
@@ -636,23 +636,8 @@ def test_real_trakt_history_imported(tmp_path):
 
 
 def _apply_argv(emu, export: Path, journal: Path) -> list[str]:
-    return [
-        "simkl-import",
-        "apply",
-        str(export),
-        "--timezone",
-        "UTC",
-        "--api-url",
-        emu.base_url,
-        "--journal",
-        str(journal),
-        "--max-rate",
-        "1000",
-        "--batch-size",
-        "2",
-        "--yes",
-        "--quiet",
-    ]
+    extra = ("--batch-size", "2", "--quiet")
+    return ["simkl-import", *apply_args(emu, export, journal, *extra)]
 
 
 def _child_env(token: str, folder: Path) -> dict[str, str]:
