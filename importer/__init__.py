@@ -16,13 +16,14 @@ def _allocator_settings() -> None:
     of four arenas per core left much of it unused by the other threads.
     On 2 cores, peak RSS of a million-row CSV import was 700-730 MB with
     the default and 655-690 MB with one arena per core, in about the same
-    time. Settings in the user's own variable come later and win.
+    time. A variable that already sets `narenas` (the user's, or one that a
+    parent process passed on) is left as it is.
     """
-    if "polars" in sys.modules:
+    given = os.environ.get("_RJEM_MALLOC_CONF", "")
+    if "polars" in sys.modules or "narenas:" in given:
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
     arenas = f"narenas:{max(cores or os.cpu_count() or 1, 1)}"
-    given = os.environ.get("_RJEM_MALLOC_CONF")
     os.environ["_RJEM_MALLOC_CONF"] = f"{arenas},{given}" if given else arenas
 
 

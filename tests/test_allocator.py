@@ -13,6 +13,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 _PRINT = "import os; print(os.environ.get('_RJEM_MALLOC_CONF', ''))"
+# A child process that imports the package and polars again.
+_CHILD = f"import importer, polars; {_PRINT}"
 
 
 def _settings(code: str, **env: str) -> str:
@@ -33,13 +35,27 @@ def test_one_arena_per_core():
     assert f"narenas:{cores}" in settings.split(",")
 
 
-def test_user_settings_come_last():
+def test_other_user_settings_kept():
+    settings = _settings(
+        f"import importer, polars; {_PRINT}", _RJEM_MALLOC_CONF="background_thread:true"
+    ).split(",")
+    assert "background_thread:true" in settings
+    assert f"narenas:{len(os.sched_getaffinity(0))}" in settings
+
+
+def test_user_arena_count_wins():
     settings = _settings(
         f"import importer, polars; {_PRINT}", _RJEM_MALLOC_CONF="narenas:7"
     ).split(",")
-    assert settings.index("narenas:7") > settings.index(
-        f"narenas:{len(os.sched_getaffinity(0))}"
+    assert [s for s in settings if s.startswith("narenas:")] == ["narenas:7"]
+
+
+def test_child_process_keeps_one_setting():
+    child = (
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {_CHILD!r}])"
     )
+    settings = _settings(f"import importer, polars; {child}").split(",")
+    assert len([s for s in settings if s.startswith("narenas:")]) == 1
 
 
 def test_polars_imported_first_is_left_alone():
