@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from importer.errors import MappingError
 from importer.events import RECORDS
 
-# NOTE: the mappings are found next to the package, which works for a
-# checkout or an editable install; a wheel does not ship them yet.
-MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+# The built-in mappings: mappings/ in the repository, which a wheel installs
+# as the data package importer.builtin_mappings (see pyproject.toml).
+MAPPINGS = "importer.builtin_mappings"
 
 # Meanings of a value in the media type column.
 MEDIA_MOVIE = "movie"
@@ -233,10 +235,23 @@ def _check_values(
         )
 
 
+def _mappings_folder() -> Traversable:
+    """Return the folder of the built-in mappings."""
+    try:
+        return resources.files(MAPPINGS)
+    except ModuleNotFoundError:
+        # A checkout or an editable install imports importer/ from the
+        # repository, where the mappings are in mappings/ beside it.
+        return Path(__file__).resolve().parents[2] / "mappings"
+
+
 def builtin_mappings() -> dict[str, Mapping]:
     """Load every mapping shipped in `mappings/`, keyed by name."""
     found: dict[str, Mapping] = {}
-    for path in sorted(MAPPINGS_DIR.glob("*.toml")):
-        mapping = load_mapping(path)
-        found[mapping.name] = mapping
+    folder = _mappings_folder()
+    for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if entry.name.endswith(".toml"):
+            with resources.as_file(entry) as path:
+                mapping = load_mapping(path)
+            found[mapping.name] = mapping
     return found
