@@ -378,6 +378,25 @@ def test_forced_mapping_format(tmp_path: Path) -> None:
     assert result.events["title"].to_list() == ["A"]
 
 
+def test_mapping_by_builtin_name(tmp_path: Path, monkeypatch) -> None:
+    path = write(tmp_path / "odd.csv", "title,Date\nA,2020-01-01\n")
+    result = read(path, mapping="generic")
+    assert result.files[0].format == "generic"
+    assert result.events["title"].to_list() == ["A"]
+    # A file of that name in the working folder wins over the built-in.
+    columns = '[columns]\ntitle = ["title"]\nwatched_at = ["Date"]\n'
+    write(tmp_path / "generic", f'name = "mine"\nrecord = "watch"\n{columns}')
+    monkeypatch.chdir(tmp_path)
+    assert read(path, mapping="generic").files[0].format == "mine"
+
+
+def test_unknown_mapping_name(tmp_path: Path) -> None:
+    path = write(tmp_path / "odd.csv", "title,Date\nA,2020-01-01\n")
+    with pytest.raises(MappingError) as caught:
+        read(path, mapping="nosuch")
+    assert "mapping file not found" in str(caught.value)
+
+
 def test_invalid_mapping_file(tmp_path: Path) -> None:
     mapping = write(
         tmp_path / "bad.toml", 'name = "bad"\n[columns]\nnonsense = ["x"]\n'

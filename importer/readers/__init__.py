@@ -24,7 +24,7 @@ from importer.readers.base import FileSummary, ReadOptions, ReadResult
 from importer.readers.detect import IGNORED, DetectedFiles, Detector
 from importer.readers.inputs import ReaderOutput, expand_inputs
 from importer.readers.mapped import read_mapped
-from importer.readers.mapping import builtin_mappings, load_mapping
+from importer.readers.mapping import Mapping, builtin_mappings, load_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def read_exports(
             f"unknown format {format!r}",
             hint=f"Use one of: {', '.join(FORMATS)}, or --mapping FILE.",
         )
-    custom = load_mapping(mapping) if mapping is not None else None
+    custom = _custom_mapping(mapping, mappings) if mapping is not None else None
     detector = Detector(mappings, format=format, custom=custom, formats=FORMATS)
     for path in paths:
         # A single file given by name must be readable; files found in a
@@ -68,6 +68,13 @@ def read_exports(
         for source in expand_inputs([path]):
             detector.classify(source, direct=direct)
     return _read(detector.detected, options, policy, paths)
+
+
+def _custom_mapping(mapping: str | Path, builtin: dict[str, Mapping]) -> Mapping:
+    """Return the mapping that `--mapping` names: a file, or a built-in name."""
+    if str(mapping) in builtin and not Path(mapping).exists():
+        return builtin[str(mapping)]
+    return load_mapping(mapping)
 
 
 def _policy(options: ReadOptions) -> DatePolicy:
