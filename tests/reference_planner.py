@@ -522,6 +522,11 @@ class ReferencePlanner:
         viewings.sort(key=Viewing.order_key)
 
         earliest = viewings[0] if viewings else None
+        if earliest is not None:
+            # A viewing without the rewatch mark at the first instant is the
+            # earlier viewing of a marked one at the same instant.
+            tied = [v for v in viewings if v.watched_at == earliest.watched_at]
+            earliest = min(tied, key=lambda v: bool(v.row.get("rewatch_hint")))
         if (
             earliest is not None
             and self.options.rewatch_without_earlier == "sentinel"

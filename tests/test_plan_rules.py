@@ -365,6 +365,16 @@ def test_rewatch_mark_with_earlier_viewing(plan):
     assert outcome.notes == []
 
 
+def test_rewatch_mark_tied_with_unmarked_row(plan):
+    # The unmarked row at the same instant is the earlier viewing, in
+    # either row order.
+    for marked in (1, 2):
+        rows = [movie(row, 0, rewatch_hint=row == marked) for row in (1, 2)]
+        outcome = plan(rows)
+        assert [kind for *_, kind, _ in outcome.kinds()] == ["canonical"]
+        assert outcome.notes == []
+
+
 def test_undated_rewatch_mark_written_once(plan):
     # The row is the unknown-date viewing itself, so nothing else is added.
     outcome = plan([movie(1, None, rewatch_hint=True)])

@@ -364,7 +364,9 @@ def _sentinels_for_rewatch_marks(
         return rows, none
     hinted_units = rows.filter(pl.col("_hint")).select("unit_id").unique()
     candidates = rows.join(hinted_units, on="unit_id")
-    firsts = candidates.sort("unit_id", "_t", "_order").filter(
+    # At a tie, an unmarked row sorts first: it is the earlier viewing of a
+    # marked row at the same instant, whatever the row order.
+    firsts = candidates.sort("unit_id", "_t", "_hint", "_order").filter(
         pl.col("unit_id") != pl.col("unit_id").shift(1).fill_null(-(1 << 62))
     )
     # A first row that is already the unknown-date viewing needs no other.
