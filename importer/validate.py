@@ -94,11 +94,10 @@ def _has_episode_id() -> pl.Expr:
 # (name, column the reject names, reason, expression that is true for valid rows)
 def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
     episode_row = (pl.col("record") == RECORD_WATCH) & (pl.col("media_type") != "movie")
-    placed = (
-        (pl.col("season").is_not_null() & pl.col("episode").is_not_null())
-        | _has_episode_id()
-        | pl.col("episode_abs").is_not_null()
-    )
+    by_id = _has_episode_id() | pl.col("episode_abs").is_not_null()
+    placed = (pl.col("season").is_not_null() & pl.col("episode").is_not_null()) | by_id
+    # Episodes are numbered from 1, so an episode 0 is placed only by an id.
+    zero = (pl.col("season").is_not_null() & (pl.col("episode") == 0)).fill_null(False)
     # An anime row without any episode reference is an anime film.
     anime_film = (pl.col("media_type") == "anime") & pl.all_horizontal(
         [pl.col(c).is_null() for c in ("season", "episode")]
@@ -138,6 +137,13 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
         ),
         ("season_range", "season", "negative season number", pl.col("season") >= 0),
         ("episode_range", "episode", "negative episode number", pl.col("episode") >= 0),
+        (
+            "episode_zero",
+            "episode",
+            "episode number 0 and no episode id to place it; "
+            "use the episode's number (from 1) or add its id",
+            ~episode_row | ~zero | by_id,
+        ),
         (
             "episode_placed",
             "season",

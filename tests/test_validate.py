@@ -70,6 +70,21 @@ def test_episode_without_numbers_rejected():
     assert "episode without season or number" in reject["reason"]
 
 
+def test_episode_zero_without_id_rejected():
+    (reject,) = _rejects_of(
+        {"media_type": "show", "title": "S", "tvdb": 5, "season": 1, "episode": 0}
+    )
+    assert reject["column"] == "episode"
+    assert reject["value"] == "0"
+    assert "episode number 0" in reject["reason"]
+
+
+def test_episode_zero_with_id_passes():
+    row = {"media_type": "show", "title": "S", "season": 1, "episode": 0}
+    result = validate_events(_frame({**row, "ep_tvdb": 7}), NOW)
+    assert result.events.height == 1
+
+
 def test_episode_with_episode_id_only_passes():
     result = validate_events(
         _frame({"media_type": "show", "title": "S", "ep_imdb": "tt1"}), NOW
