@@ -124,6 +124,12 @@ def _rules(now: datetime) -> list[tuple[str, str, str, pl.Expr]]:
             pl.col("watched_at") <= pl.lit(now),
         ),
         (
+            "early_date",
+            "watched_at",
+            f"date before {MIN_YEAR}, earlier than any film; fix the date",
+            pl.col("watched_at").dt.year() >= MIN_YEAR,
+        ),
+        (
             "rating_range",
             "rating",
             "rating out of range; expected 1 to 10",

@@ -51,6 +51,19 @@ def test_future_date_rejected_with_value():
     assert reject["source_row"] == 2
 
 
+def test_date_before_films_rejected():
+    (reject,) = _rejects_of(
+        {
+            "title": "A",
+            "watched_at": datetime(1, 1, 1, 12, tzinfo=UTC),
+            "raw_watched_at": "0001-01-01",
+        }
+    )
+    assert reject["column"] == "watched_at"
+    assert reject["value"] == "0001-01-01"
+    assert "date before 1870" in reject["reason"]
+
+
 def test_raw_value_shown_for_future_date():
     (reject,) = _rejects_of(
         {
