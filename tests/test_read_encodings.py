@@ -128,6 +128,13 @@ def test_line_numbers_with_newlines_and_blanks(tmp_path: Path) -> None:
     assert result.events["source_row"].to_list() == [2, 5, 6, 9]
 
 
+def test_classic_mac_line_breaks(tmp_path: Path) -> None:
+    text = "title,year,watched_at\rAlpha,2001,2020-01-01\rBeta,2002,2020-01-02\r"
+    result = read(write(tmp_path / "history.csv", text.encode()))
+    assert result.events["title"].to_list() == ["Alpha", "Beta"]
+    assert result.events["source_row"].to_list() == [2, 3]
+
+
 def test_ragged_row_does_not_fail_file(tmp_path: Path) -> None:
     text = (
         "title,year,watched_at\n"

@@ -52,6 +52,23 @@ def decode_bytes(data: bytes, display: str) -> DecodedText:
 
     Raises ReadError when the bytes are not text in any supported encoding.
     """
+    decoded = _decode(data, display)
+    decoded.data = _with_line_feeds(decoded.data)
+    return decoded
+
+
+def _with_line_feeds(data: bytes) -> bytes:
+    """Return `data` with lines that end in CR alone ending in LF.
+
+    Classic Mac OS line breaks (a CSV saved for "Macintosh") are CR only,
+    which the CSV parser would read as one long line.
+    """
+    if b"\n" not in data and b"\r" in data:
+        return data.replace(b"\r", b"\n")
+    return data
+
+
+def _decode(data: bytes, display: str) -> DecodedText:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
