@@ -551,7 +551,9 @@ def test_stream_corrupt_zip_member(
     raw[at] = ord("X")
     path.write_bytes(bytes(raw))
     streamed, loaded = read_twice([path], monkeypatch)
-    assert isinstance(loaded, zipfile.BadZipFile)
+    assert isinstance(loaded, ReadError)
+    assert "broken ZIP member: Bad CRC-32" in str(loaded)
+    assert f"{path}:history.json" in str(loaded)
     assert_same_result(streamed, loaded)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -114,17 +115,34 @@ def _expand_zip(path: Path, display: str) -> list[InputFile]:
         ) from error
     return [
         InputFile(
-            f"{display}:{name}", name, _zip_loader(path, name), _zip_opener(path, name)
+            f"{display}:{name}",
+            name,
+            _zip_loader(path, name, f"{display}:{name}"),
+            _zip_opener(path, name),
         )
         for name in names
         if not _is_junk(PurePosixPath(name).parts)
     ]
 
 
-def _zip_loader(path: Path, name: str) -> Callable[[], bytes]:
+def _zip_loader(path: Path, name: str, display: str) -> Callable[[], bytes]:
     def load() -> bytes:
-        with zipfile.ZipFile(path) as archive:
-            return archive.read(name)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return archive.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise ReadError(
+                f"broken ZIP member: {error}",
+                file=display,
+                hint="Download the export again.",
+            ) from error
+        # zipfile raises these for encrypted members and unknown compression.
+        except (RuntimeError, NotImplementedError) as error:
+            raise ReadError(
+                f"cannot unpack the ZIP member: {error}",
+                file=display,
+                hint="Unpack the ZIP with another tool and pass its folder.",
+            ) from error
 
     return load
 
