@@ -340,6 +340,30 @@ def test_missing_file_is_one_line_exit_2(tmp_path: Path):
     assert "Traceback" not in result.output + result.stderr
 
 
+EXPORT = Path(__file__).resolve().parents[1] / "sample_data" / "generic.csv"
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("plan", "--json"),
+        ("verify", "--json"),
+        ("apply", "--json"),
+        ("resolve", "--output"),
+    ],
+)
+@pytest.mark.parametrize("target", ["missing/out.json", "."])
+def test_unwritable_output_exit_2(tmp_path: Path, command, option, target):
+    # Checked before any work: apply and verify would reach the API first.
+    args = [command, str(EXPORT), option, str(tmp_path / target)]
+    result = CliRunner().invoke(cli, [*args, "--api-url", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert f"cannot write {option}" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_format_exit_2(tmp_path: Path):
     export = tmp_path / "export.csv"
     export.write_text("foo,bar\n1,2\n", encoding="utf-8")

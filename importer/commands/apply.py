@@ -24,7 +24,7 @@ from importer.apply import (
 )
 from importer.batch import DEFAULT_BATCH_SIZE
 from importer.client import SimklClient, tier_from_settings
-from importer.commands.common import api_options, make_client
+from importer.commands.common import api_options, checked_output, make_client
 from importer.commands.planning import (
     load_with,
     plan_options,
@@ -83,6 +83,7 @@ from importer.report import skip_entries
     "--json",
     "json_path",
     metavar="PATH|-",
+    callback=checked_output,
     help="Also write the machine-readable result to PATH, or to stdout with '-'.",
 )
 @click.option("--yes", is_flag=True, help="Post without asking for confirmation.")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from importer.auth import TOKEN_ENV, load_token
 from importer.client import DEFAULT_API_URL, SimklClient
-from importer.errors import AuthError
+from importer.errors import AuthError, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,3 +55,32 @@ def make_client(
             f"(with the same --api-url) or set {TOKEN_ENV}."
         )
     return SimklClient(api_url, client_id, token, **kwargs)
+
+
+def checked_output(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Check, before any work, that the output file `value` can be written.
+
+    A click callback for options that name an output file ('-' is stdout).
+    Raises InputError when the path is a folder, its folder is missing, or
+    either one is not writable, so a run does not fail at its end.
+    """
+    if value is None or str(value) == "-":
+        return value
+    path = Path(value)
+    folder = path.parent
+    option = param.opts[0] if param.opts else param.name
+    reason = None
+    if path.is_dir():
+        reason = "it is a folder"
+    elif not folder.is_dir():
+        reason = f"the folder {folder} does not exist"
+    elif path.exists() and not os.access(path, os.W_OK):
+        reason = "the file is not writable"
+    elif not path.exists() and not os.access(folder, os.W_OK):
+        reason = f"the folder {folder} is not writable"
+    if reason is not None:
+        raise InputError(
+            f"cannot write {option} {value}: {reason}",
+            hint="Pass a file path in an existing, writable folder.",
+        )
+    return value

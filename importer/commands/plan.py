@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from importer.commands.common import make_client
+from importer.commands.common import checked_output, make_client
 from importer.commands.planning import (
     load_with,
     plan_options,
@@ -41,6 +41,7 @@ from importer.report import dump_json, plan_document, render_summary
     "--json",
     "json_path",
     metavar="PATH|-",
+    callback=checked_output,
     help="Also write the machine-readable plan to PATH, or to stdout with '-'.",
 )
 @with_params

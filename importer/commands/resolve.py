@@ -16,6 +16,7 @@ import click
 from tqdm import tqdm
 
 from importer.client import SimklClient
+from importer.commands.common import checked_output
 from importer.pipeline import load_events
 from importer.readers.base import ReadOptions
 from importer.resolve import (
@@ -61,7 +62,8 @@ MAX_PRINTED_LINES = 20
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    callback=checked_output,
     help="Write the review CSV (unmatched, ambiguous and low-confidence items) "
     "to this file.",
 )

@@ -8,7 +8,7 @@ from typing import Any
 import click
 import polars as pl
 
-from importer.commands.common import api_options, make_client
+from importer.commands.common import api_options, checked_output, make_client
 from importer.commands.planning import (
     load_with,
     plan_options,
@@ -34,6 +34,7 @@ UNMATCHED_REASONS = ("not_found", "ambiguous")
     "--json",
     "json_path",
     metavar="PATH|-",
+    callback=checked_output,
     help="Also write the differences as JSON to PATH, or to stdout with '-'.",
 )
 @with_params
