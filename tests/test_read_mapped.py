@@ -397,6 +397,36 @@ def test_unknown_mapping_name(tmp_path: Path) -> None:
     assert "mapping file not found" in str(caught.value)
 
 
+MAPPING_MISTAKES = {
+    '[colums]\ntitle = ["t"]\n': "unknown key colums",
+    '[detect]\nheader = [["t"]]\n': "unknown key detect.header",
+    'rewatch = "yes"\n': "`rewatch` must be true or false, not 'yes'",
+    "priority = true\n": "`priority` must be a whole number, not True",
+    'required = "title"\n': "`required` must be a list, not 'title'",
+    'required = ["titel"]\n': "invalid value titel in `required`",
+    'detect = "x"\n': "`detect` must be a table, not 'x'",
+    'rating_scale = "7"\n': "invalid value 7 in `rating_scale`",
+    'kind = "xml"\n': "invalid value xml in `kind`",
+    'rewatch_pattern = "(["\n': "invalid regular expression in `rewatch_pattern`",
+    'row_key_pattern = "(?=x)"\n': "invalid regular expression in `row_key_pattern`",
+    "[json]\nrecords_path = [1]\n": "`json.records_path` must be a list of strings",
+    "[json]\nexplode = 1\n": "`json.explode` must be a string, not 1",
+}
+
+
+@pytest.mark.parametrize("body", MAPPING_MISTAKES)
+def test_mapping_mistake_named(tmp_path: Path, body: str) -> None:
+    # Keys after a table header belong to that table, so they go first.
+    name = 'name = "bad"\n'
+    text = name + body if body.startswith("[") else body + name
+    mapping = write(tmp_path / "bad.toml", text)
+    path = write(tmp_path / "log.csv", "t,watched_at\nA,2020-01-01\n")
+    with pytest.raises(MappingError) as caught:
+        read(path, mapping=mapping)
+    assert MAPPING_MISTAKES[body] in str(caught.value)
+    assert str(mapping) in str(caught.value)
+
+
 def test_invalid_mapping_file(tmp_path: Path) -> None:
     mapping = write(
         tmp_path / "bad.toml", 'name = "bad"\n[columns]\nnonsense = ["x"]\n'
@@ -538,7 +568,8 @@ def test_mapping_value_of_wrong_type(tmp_path: Path) -> None:
     path = write(tmp_path / "log.csv", "title,watched_at\nA,2020-01-01\n")
     with pytest.raises(MappingError) as caught:
         read(path, mapping=mapping)
-    assert str(caught.value).startswith(f"{mapping}: invalid mapping")
+    message = f"{mapping}: `priority` must be a whole number, not 'high'"
+    assert str(caught.value).startswith(message)
 
 
 def test_invalid_generic_json(tmp_path: Path) -> None:

@@ -13,8 +13,11 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+import polars as pl
+
 from importer.errors import MappingError
 from importer.events import RECORDS
+from importer.readers.values import RATING_SCALES
 
 # The built-in mappings: mappings/ in the repository, which a wheel installs
 # as the data package importer.builtin_mappings (see pyproject.toml).
@@ -148,8 +151,117 @@ def load_mapping(path: str | Path) -> Mapping:
         ) from error
 
 
+# Each key of a mapping file, with the type its value must have.
+_KEY_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "description": (str,),
+    "kind": (str,),
+    "priority": (int,),
+    "record": (str,),
+    "default_media_type": (str,),
+    "rating_scale": (str,),
+    "watch_when_rated": (bool,),
+    "bulk_detect": (bool,),
+    "rewatch": (bool,),
+    "rewatch_pattern": (str,),
+    "row_key_pattern": (str,),
+    "required": (list,),
+    "detect": (dict,),
+    "columns": (dict,),
+    "media_types": (dict,),
+    "records": (dict,),
+    "json": (dict,),
+}
+_SECTION_KEYS = {
+    "detect": ("headers", "any_field"),
+    "json": ("records_path", "explode"),
+}
+_KINDS = ("csv", "json")
+_TYPE_NAMES = {
+    str: "a string",
+    int: "a whole number",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
+
+
+def _check_layout(raw: dict, display_path: str) -> None:
+    """Raise MappingError for an unknown key or a value of the wrong type."""
+    _check_keys(raw, display_path)
+    _check_types(raw, display_path)
+    _check_settings(raw, display_path)
+
+
+def _check_keys(raw: dict, display_path: str) -> None:
+    unknown = sorted(set(raw) - set(_KEY_TYPES))
+    for section, keys in _SECTION_KEYS.items():
+        table = raw.get(section)
+        if isinstance(table, dict):
+            unknown += [f"{section}.{key}" for key in sorted(set(table) - set(keys))]
+    if unknown:
+        raise MappingError(
+            f"unknown key {', '.join(unknown)}",
+            file=display_path,
+            hint="Check the spelling against mappings/README.md.",
+        )
+
+
+def _check_types(raw: dict, display_path: str) -> None:
+    for key, types in _KEY_TYPES.items():
+        value = raw.get(key)
+        # bool is an int in Python, but priority = true is a mistake.
+        wrong = isinstance(value, bool) and bool not in types
+        if value is not None and (wrong or not isinstance(value, types)):
+            raise MappingError(
+                f"`{key}` must be {_TYPE_NAMES[types[0]]}, not {value!r}",
+                file=display_path,
+                hint="Check the value types against mappings/README.md.",
+            )
+    for section, key in (("json", "records_path"), ("detect", "any_field")):
+        value = raw.get(section, {}).get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise MappingError(
+                f"`{section}.{key}` must be a list of strings, not {value!r}",
+                file=display_path,
+                hint="Check the value types against mappings/README.md.",
+            )
+    explode = raw.get("json", {}).get("explode")
+    if explode is not None and not isinstance(explode, str):
+        raise MappingError(
+            f"`json.explode` must be a string, not {explode!r}",
+            file=display_path,
+            hint='Name the list column, such as explode = "watches".',
+        )
+
+
+def _check_settings(raw: dict, display_path: str) -> None:
+    _check_values({"kind": raw.get("kind", "csv")}, _KINDS, "kind", display_path)
+    scale = raw.get("rating_scale", "10")
+    scales = tuple(RATING_SCALES)
+    _check_values({"rating_scale": scale}, scales, "rating_scale", display_path)
+    required = raw.get("required", [])
+    _check_values(dict(enumerate(required)), FIELDS, "required", display_path)
+    for key in ("rewatch_pattern", "row_key_pattern"):
+        if key in raw:
+            _check_pattern(raw[key], key, display_path)
+
+
+def _check_pattern(pattern: str, key: str, display_path: str) -> None:
+    """Raise MappingError unless polars accepts `pattern` as a regex."""
+    try:
+        pl.select(pl.lit("").str.contains(pattern))
+    except pl.exceptions.PolarsError as error:
+        raise MappingError(
+            f"invalid regular expression in `{key}`: {pattern!r}",
+            file=display_path,
+            hint="Fix the pattern (Rust regex syntax, no look-around).",
+        ) from error
+
+
 def _build(raw: dict, path: Path) -> Mapping:
     display_path = str(path)
+    _check_layout(raw, display_path)
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise MappingError(
