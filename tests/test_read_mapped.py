@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -577,3 +579,32 @@ def test_invalid_generic_json(tmp_path: Path) -> None:
     with pytest.raises(ReadError) as caught:
         read(path)
     assert str(caught.value).startswith(f"{path}: invalid JSON")
+
+
+def test_builtin_patterns_compile() -> None:
+    for mapping in builtin_mappings().values():
+        for pattern in (mapping.rewatch_pattern, mapping.row_key_pattern):
+            if pattern is not None:
+                pl.select(pl.lit("").str.contains(pattern))
+
+
+def test_forked_after_import_can_read() -> None:
+    # A process forked from a forkserver that imported the package (as the
+    # killed-run tests do) must be able to use polars.
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "generic.csv"
+    child = (
+        f"from importer.pipeline import load_events\nload_events([{str(sample)!r}])\n"
+    )
+    code = (
+        "import multiprocessing as mp\n"
+        "if __name__ == '__main__':\n"
+        "    context = mp.get_context('forkserver')\n"
+        "    context.set_forkserver_preload(['importer.cli'])\n"
+        f"    process = context.Process(target=exec, args=({child!r},))\n"
+        "    process.start()\n"
+        "    process.join(20)\n"
+        "    process.kill()\n"
+        "    raise SystemExit(0 if process.exitcode == 0 else 1)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
+    assert done.returncode == 0

@@ -125,8 +125,12 @@ class Mapping:
         return self.priority * 100 + len(resolved)
 
 
-def load_mapping(path: str | Path) -> Mapping:
-    """Load and check one mapping file. Raises MappingError when it is invalid."""
+def load_mapping(path: str | Path, *, check_patterns: bool = True) -> Mapping:
+    """Load and check one mapping file. Raises MappingError when it is invalid.
+
+    `check_patterns` compiles the regexes with polars, which starts polars'
+    thread pool in this process.
+    """
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -142,13 +146,18 @@ def load_mapping(path: str | Path) -> Mapping:
             f"invalid TOML: {error}", file=str(path), hint="Fix the mapping file."
         ) from error
     try:
-        return _build(raw, path)
+        mapping = _build(raw, path)
     except (TypeError, ValueError, AttributeError) as error:
         raise MappingError(
             f"invalid mapping: {error}",
             file=str(path),
             hint="Check the value types against mappings/README.md.",
         ) from error
+    if check_patterns:
+        for key in ("rewatch_pattern", "row_key_pattern"):
+            if key in raw:
+                _check_pattern(raw[key], key, str(path))
+    return mapping
 
 
 # Each key of a mapping file, with the type its value must have.
@@ -242,9 +251,6 @@ def _check_settings(raw: dict, display_path: str) -> None:
     _check_values({"rating_scale": scale}, scales, "rating_scale", display_path)
     required = raw.get("required", [])
     _check_values(dict(enumerate(required)), FIELDS, "required", display_path)
-    for key in ("rewatch_pattern", "row_key_pattern"):
-        if key in raw:
-            _check_pattern(raw[key], key, display_path)
 
 
 def _check_pattern(pattern: str, key: str, display_path: str) -> None:
@@ -363,7 +369,11 @@ def builtin_mappings() -> dict[str, Mapping]:
     folder = _mappings_folder()
     for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
         if entry.name.endswith(".toml"):
+            # Built-in mappings load when the package is imported, and a
+            # process forked after polars started its thread pool (as
+            # multiprocessing's forkserver does) can hang in polars. A test
+            # checks their patterns instead.
             with resources.as_file(entry) as path:
-                mapping = load_mapping(path)
+                mapping = load_mapping(path, check_patterns=False)
             found[mapping.name] = mapping
     return found
