@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from importer.errors import InputError
+
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
 # Record kinds. Only "watch" rows are viewings; ratings and watchlist entries
@@ -150,7 +152,14 @@ def utc_now() -> datetime:
 
     pinned = os.environ.get("SIMKL_IMPORT_NOW")
     if pinned:
-        value = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+        try:
+            value = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(
+                f"invalid SIMKL_IMPORT_NOW {pinned!r}",
+                hint="Set it to an ISO-8601 time such as 2026-01-01T12:00:00Z, "
+                "or unset it to use the clock.",
+            ) from None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).replace(microsecond=0)

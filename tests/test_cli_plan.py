@@ -364,6 +364,14 @@ def test_unwritable_output_exit_2(tmp_path: Path, command, option, target):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_invalid_pinned_clock_exit_2():
+    env = {"SIMKL_IMPORT_NOW": "yesterday"}
+    result = CliRunner().invoke(cli, ["plan", str(EXPORT)], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "invalid SIMKL_IMPORT_NOW 'yesterday'" in result.stderr
+
+
 def test_unknown_format_exit_2(tmp_path: Path):
     export = tmp_path / "export.csv"
     export.write_text("foo,bar\n1,2\n", encoding="utf-8")

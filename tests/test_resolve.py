@@ -15,9 +15,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from importer.errors import InputError
+from importer.errors import InputError, ResolveError
 from importer.events import conform
 from importer.resolve import ResolveOptions, load_overrides, resolve_events
+from importer.resolve.cache import ResolveCache
 from importer.resolve.titles import normalize_title
 
 SERIES_TYPES = ("tv", "anime")
@@ -874,3 +875,11 @@ def test_cli_bad_override_exits_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert f"{overrides}, row 2: invalid simkl_id 'twelve'" in result.output
+
+
+def test_cache_under_a_file_is_one_error(tmp_path: Path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(ResolveError) as caught:
+        ResolveCache(blocker / "resolve.sqlite3")
+    assert "cannot open the resolver cache" in str(caught.value)

@@ -44,12 +44,12 @@ class ResolveCache:
     def __init__(self, path: Path | str, scope: str = "") -> None:
         self.path = str(path)
         self.scope = scope
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path)
             self._prepare()
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, OSError) as error:
             raise ResolveError(
                 f"cannot open the resolver cache {self.path}: {error}; "
                 "delete the file or pass another cache path"
