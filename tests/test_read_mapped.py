@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -572,6 +573,16 @@ def test_mapping_value_of_wrong_type(tmp_path: Path) -> None:
         read(path, mapping=mapping)
     message = f"{mapping}: `priority` must be a whole number, not 'high'"
     assert str(caught.value).startswith(message)
+
+
+def test_nested_dates_named(tmp_path: Path) -> None:
+    item = {"type": "movie", "title": "A", "ids": {"tmdb": 1}}
+    text = json.dumps({"media": [{**item, "watches": [["2012-05-01"]]}]})
+    path = write(tmp_path / "history.json", text)
+    with pytest.raises(ReadError) as caught:
+        read(path)
+    assert "`watches` contains lists or objects" in str(caught.value)
+    assert str(path) in str(caught.value)
 
 
 def test_invalid_generic_json(tmp_path: Path) -> None:

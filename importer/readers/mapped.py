@@ -154,6 +154,7 @@ def read_mapped(
     columns = mapping.resolve(headers)
     as_watch = mapping.watch_when_rated and options.rated_as_watched
     _check_required(mapping, columns, headers, display, as_watch)
+    _check_flat(frame, columns, display)
     # Only the mapped cells are kept, under names of their own, so that
     # each can be dropped once parsed and never collides with an output.
     work = frame.select(
@@ -182,6 +183,19 @@ def read_mapped(
     work = _dates(work, columns, mapping, options, policy, as_watch, parsed)
     work = _drop_sources(work, columns, keep=())
     return _split(work, mapping, display)
+
+
+def _check_flat(frame: pl.DataFrame, columns: dict[str, str], display: str) -> None:
+    """Raise ReadError if a mapped JSON key contains lists or objects."""
+    for name, header in columns.items():
+        if isinstance(frame.schema[header], (pl.List, pl.Array, pl.Struct)):
+            raise ReadError(
+                f"`{header}` contains lists or objects where {name} values "
+                "were expected",
+                file=display,
+                hint="Give one value per key, or pass --mapping FILE that maps "
+                "the nested keys.",
+            )
 
 
 # Records whose rows keep their date.
