@@ -19,12 +19,14 @@ def _allocator_settings() -> None:
     time. A variable that already sets `narenas` (the user's, or one that a
     parent process passed on) is left as it is.
     """
-    given = os.environ.get("_RJEM_MALLOC_CONF", "")
-    if "polars" in sys.modules or "narenas:" in given:
+    user_settings = os.environ.get("_RJEM_MALLOC_CONF", "")
+    if "polars" in sys.modules or "narenas:" in user_settings:
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
     arenas = f"narenas:{max(cores or os.cpu_count() or 1, 1)}"
-    os.environ["_RJEM_MALLOC_CONF"] = f"{arenas},{given}" if given else arenas
+    if user_settings:
+        arenas = f"{arenas},{user_settings}"
+    os.environ["_RJEM_MALLOC_CONF"] = arenas
 
 
 _allocator_settings()
